@@ -1,0 +1,80 @@
+package lookalike
+
+import (
+	_ "embed"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/idna"
+)
+
+// The Public Suffix List, embedded; see psl/README.md.
+//
+//go:embed psl/public_suffix_list.dat
+var pslData string
+
+// suffixNode says what the list says of one domain.
+type suffixNode uint8
+
+const (
+	pslRule      suffixNode = 1 << iota // a rule: the domain is a public suffix
+	pslWildcard                         // "*.domain": every child is a public suffix
+	pslException                        // "!domain": not a public suffix after all
+	pslInner                            // rules exist below it: keep looking
+)
+
+// suffixTable maps every rule, and every domain that has rules below it, to
+// its node flags. Built once, read-only afterwards. A lookup is one map
+// access per label, on substrings, without allocation.
+var suffixTable = sync.OnceValue(func() map[string]suffixNode {
+	t := make(map[string]suffixNode, 16000)
+	for line := range strings.Lines(pslData) {
+		rule, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if rule == "" || strings.HasPrefix(rule, "//") {
+			continue
+		}
+		kind := pslRule
+		switch {
+		case strings.HasPrefix(rule, "!"):
+			kind, rule = pslException, rule[1:]
+		case strings.HasPrefix(rule, "*."):
+			kind, rule = pslWildcard, rule[2:]
+		}
+		a, err := idna.Lookup.ToASCII(rule)
+		if err != nil {
+			continue
+		}
+		t[a] |= kind
+		for i := strings.IndexByte(a, '.'); i >= 0; i = strings.IndexByte(a, '.') {
+			a = a[i+1:]
+			t[a] |= pslInner
+		}
+	}
+	return t
+})
+
+// publicSuffix returns the public suffix of a lower-case ASCII name, by the
+// list's algorithm: the longest matching rule, wildcards included, unless an
+// exception rule matches; a name under no rule has its last label as
+// suffix. The result is a suffix of name, possibly name itself.
+func publicSuffix(name string) string {
+	t := suffixTable()
+	start := strings.LastIndexByte(name, '.') + 1 // the implicit "*" rule
+	i := len(name)
+	parentWild := false
+	for {
+		dot := strings.LastIndexByte(name[:i], '.')
+		n := t[name[dot+1:]]
+		if n&pslException != 0 {
+			return name[i+1:]
+		}
+		if n&pslRule != 0 || parentWild {
+			start = dot + 1
+		}
+		if n&(pslInner|pslWildcard) == 0 || dot < 0 {
+			return name[start:]
+		}
+		parentWild = n&pslWildcard != 0
+		i = dot
+	}
+}
