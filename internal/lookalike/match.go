@@ -702,10 +702,6 @@ func isTransposition(t, c string) bool {
 	return i+1 < len(t) && t[i] == c[i+1] && t[i+1] == c[i] && t[i+2:] == c[i+2:]
 }
 
-func splitPieces(l string) []string {
-	return strings.FieldsFunc(l, func(r rune) bool { return r == '-' })
-}
-
 func stripHyphens(s string) string {
 	if strings.IndexByte(s, '-') < 0 {
 		return s
