@@ -237,7 +237,7 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 		m.exact[t.text] = append(m.exact[t.text], int32(i))
 		// Typos of joined domains are left out: short ones ("nhsuk") are
 		// noisy and long ones are caught by the label they contain.
-		if t.strength != weak && !t.word && (t.kind != kindJoined || len(t.text) >= 8) {
+		if !t.word && len(t.text) >= 3 && (t.kind != kindJoined || len(t.text) >= 8) {
 			delTexts = append(delTexts, t.text)
 			delIDs = append(delIDs, int32(i))
 		}

@@ -245,8 +245,28 @@ func (s *state) registrable() {
 		s.add(hit{tok: ti, where: placeWhole, tech: tech, seen: r})
 		found = true
 	}
-	if !found {
+	if found {
+		s.officialSuffixEmbedded()
+	} else {
 		found = s.lookalike(rd, rn, e, idn, placeWhole)
+	}
+	if !found && !idn {
+		// Dot insertion before the TLD: erasmus.mc, mayo.clinic.
+		sfx := s.parts.suffix
+		if i := strings.IndexByte(sfx, '.'); i >= 0 {
+			sfx = sfx[:i]
+		}
+		if len(rn)+len(sfx) <= len(rbuf) {
+			j := append(append(rbuf[:0], rn...), sfx...)
+			if e := s.m.dict[string(j)]; e != nil {
+				for _, ti := range e.toks {
+					if s.m.tokens[ti].strength != weak {
+						s.add(hit{tok: ti, where: placeDot, tech: TechDotInsertion, seen: r + "." + sfx})
+						found = true
+					}
+				}
+			}
+		}
 	}
 	if found {
 		return
@@ -263,16 +283,56 @@ func (s *state) registrable() {
 		if p == "" {
 			continue
 		}
-		if !s.piece(p, placePiece) && prev != "" && len(prev)+len(p) <= len(rbuf) {
+		s.piece(p, placePiece)
+		if prev != "" && len(prev)+len(p) <= len(rbuf) {
 			j := append(append(rbuf[:0], prev...), p...)
 			if e := s.m.dict[string(j)]; e != nil {
 				for _, ti := range e.toks {
-					s.add(hit{tok: ti, where: placePiece, tech: TechHyphenation, seen: prev + "-" + p})
+					tech := TechHyphenation
+					if s.m.tokens[ti].kind == kindJoined {
+						tech = TechTLDJoined
+					}
+					s.add(hit{tok: ti, where: placePiece, tech: tech, seen: prev + "-" + p})
 				}
 			}
 		}
 		s.inside(p)
 		prev = p
+	}
+	// Names spelled out with hyphens: world-health-organization-grant.
+	if !s.tokenHit() && rn != r {
+		s.inside(rn)
+	}
+}
+
+// tokenHit reports whether a hit on a token that is not an ordinary word
+// was found.
+func (s *state) tokenHit() bool {
+	for _, h := range s.hits {
+		if !s.m.tokens[h.tok].word {
+			return true
+		}
+	}
+	return false
+}
+
+// officialSuffixEmbedded upgrades a brand label under a private-registry
+// suffix that starts with one of the brand's official suffixes (nhs.uk.com:
+// the official domain spelled out) to a subdomain embedding. Government
+// suffixes (cdc.gov.tw) are other countries' real institutions.
+func (s *state) officialSuffixEmbedded() {
+	for i := range s.hits {
+		h := &s.hits[i]
+		t := &s.m.tokens[h.tok]
+		if h.where != placeWhole || h.tech != TechTLDSwap || t.kind != kindLabel {
+			continue
+		}
+		for _, d := range s.m.brands[t.brand].domains {
+			if rest, ok := strings.CutPrefix(d, t.text+"."); ok && strings.HasPrefix(s.parts.suffix, rest+".") && privateSuffix(s.parts.suffix) {
+				h.where, h.tech, h.seen = placeEmbed, TechSubdomain, d
+				break
+			}
+		}
 	}
 }
 
@@ -330,6 +390,9 @@ func (s *state) typo(c string, where place) bool {
 	// c itself is a key: c is a token with one byte removed (omission).
 	for _, e := range s.m.dels.get(full) {
 		t := &s.m.tokens[e.tok]
+		if t.strength == weak && where != placePiece {
+			continue
+		}
 		if e.pos >= 0 && minusEqual(t.text, int(e.pos), c, -1) {
 			s.add(hit{tok: e.tok, where: where, tech: TechOmission, seen: c})
 			found = true
@@ -340,7 +403,7 @@ func (s *state) typo(c string, where place) bool {
 		h := pre[j]*p + full - pre[j+1]*p
 		for _, e := range s.m.dels.get(h) {
 			t := &s.m.tokens[e.tok]
-			if !minusEqual(t.text, int(e.pos), c, j) {
+			if t.strength == weak && where != placePiece || !minusEqual(t.text, int(e.pos), c, j) {
 				continue
 			}
 			var tech string
@@ -437,6 +500,12 @@ func (s *state) inside(p string) {
 			}
 		}
 	}
+	if segFrom[0] {
+		if e := s.m.entry(p); e == nil || e.lex == 0 {
+			// The piece is lure and health words only ("testafspraak").
+			s.wordsAround(p, hits, 0, 0)
+		}
+	}
 	found := false
 	for _, h := range hits {
 		if h.p >= nt || (h.start == 0 && h.end == len(p)) {
@@ -447,7 +516,9 @@ func (s *state) inside(p string) {
 			where = placeInside
 		}
 		s.add(hit{tok: h.p, where: where, tech: TechCombosquat, seen: p[h.start:h.end]})
-		s.wordsAround(p, hits, h.start, h.end)
+		if where == placeInside {
+			s.wordsAround(p, hits, h.start, h.end)
+		}
 		found = true
 	}
 	if found {
@@ -490,8 +561,8 @@ func (s *state) inside(p string) {
 // wordsAround records the lexicon words of p outside [start, end).
 func (s *state) wordsAround(p string, hits []acHit, start, end int) {
 	nt := int32(len(s.m.tokens))
-	for _, h := range hits {
-		if h.p < nt || (h.start < end && h.end > start) {
+	for i, h := range hits {
+		if h.p < nt || (h.start < end && h.end > start) || coveredBy(hits, i, nt) {
 			continue
 		}
 		w := p[h.start:h.end]
@@ -499,6 +570,18 @@ func (s *state) wordsAround(p string, hits []acHit, start, end int) {
 			s.word(w)
 		}
 	}
+}
+
+// coveredBy reports whether lexicon hit i lies inside a longer lexicon
+// hit ("corona" inside "coronatest"): words are counted once.
+func coveredBy(hits []acHit, i int, nt int32) bool {
+	h := hits[i]
+	for j, o := range hits {
+		if j != i && o.p >= nt && o.start <= h.start && o.end >= h.end && o.end-o.start > h.end-h.start {
+			return true
+		}
+	}
+	return false
 }
 
 // subdomains examines the labels left of the registrable label.
@@ -631,6 +714,14 @@ func hasLabelPrefix(labels []string, suffix, d string) bool {
 			return false
 		}
 		d = d[1:]
+		if !strings.Contains(d, ".") && len(labels) > 1 {
+			// The official domain's last label may open a hyphenated
+			// label: who.int-login.com, cdc.gov-covid19.info.
+			next := labels[1]
+			if next == d || strings.HasPrefix(next, d+"-") {
+				return true
+			}
+		}
 	}
 	// The rest of d may continue into the public suffix ("who.int.xyz"
 	// keeps "int" in the labels, but "rivm.nl.eu.com" not).
@@ -684,6 +775,15 @@ func replacementClass(a, b byte) string {
 	default:
 		return TechReplacement
 	}
+}
+
+func isTypoTech(t string) bool {
+	switch t {
+	case TechOmission, TechInsertion, TechAddition, TechRepetition, TechReplacement,
+		TechTransposition, TechVowelSwap, TechBitsquatting:
+		return true
+	}
+	return false
 }
 
 func isVowel(c byte) bool { return strings.IndexByte("aeiou", c) >= 0 }
@@ -773,7 +873,7 @@ func (s *state) baseScore(h *hit) int {
 		good := h.tech != TechReplacement && h.tech != TechInsertion || isKeyboardTypo(t.text, h.seen)
 		switch {
 		case st == medium:
-			return cond(good, 45, 40)
+			return cond(good, 50, 45)
 		case len(t.text) == 5:
 			return cond(good, 50, 45)
 		case len(t.text) >= 8:
@@ -814,6 +914,10 @@ func (s *state) baseScore(h *hit) int {
 			v = 70
 		case h.tech == TechHomoglyph:
 			v = pick(60, 55, 35)
+		case isTypo() && h.where == placePiece:
+			// A typo of a three-letter brand is only credible with lure
+			// words around it (qgd-afspraak.nl): the word bonus carries it.
+			v = pick(45, 35, 20)
 		case isTypo():
 			v = pick(45, 35, 0)
 		case t.kind == kindName:
@@ -840,7 +944,8 @@ func (s *state) baseScore(h *hit) int {
 		}
 		return pick(50, 45, 20)
 	case placeEmbed:
-		return 80
+		// ukhsa.gov.uk outranks gov.uk when both are spelled out.
+		return 80 + min(strings.Count(h.seen, "."), 5)
 	}
 	return 0
 }
@@ -881,6 +986,7 @@ func (s *state) verdict(input string, h Host) Match {
 	}
 	best, bestBrand := -1, int32(-1)
 	var bestHits []int
+	var th *hit
 	bonusWords := func(b int32, st strength) (int, []string) {
 		per := 15
 		if st == weak {
@@ -900,6 +1006,10 @@ func (s *state) verdict(input string, h Host) Match {
 			}
 		}
 		bonus := n * per
+		if st == weak && isTypoTech(th.tech) && !s.healthWord(b) {
+			// qgd-afspraak.nl, yes; news-cdn.site, no.
+			bonus = 0
+		}
 		if n > 0 {
 			why = append(why, fmt.Sprintf("next to lure or health words %s", quoteList(s.words)))
 		}
@@ -935,7 +1045,7 @@ func (s *state) verdict(input string, h Host) Match {
 				top = i
 			}
 		}
-		th := &s.hits[top]
+		th = &s.hits[top]
 		st := s.m.tokens[th.tok].strength
 		score := th.base
 		var why []string
@@ -943,6 +1053,11 @@ func (s *state) verdict(input string, h Host) Match {
 			bonus, w := bonusWords(b, st)
 			if th.where == placeWhole || th.where == placeDot {
 				bonus = min(bonus, 15)
+				if st == medium && isTypoTech(th.tech) {
+					// One edit from four letters is often another word;
+					// lure words in the subdomains do not make it a brand.
+					bonus = 0
+				}
 			}
 			score += bonus
 			why = append(why, w...)
@@ -982,6 +1097,17 @@ func (s *state) verdict(input string, h Host) Match {
 	}
 	res.Reasons = append(res.Reasons, bestWhy...)
 	return res
+}
+
+// healthWord reports whether a health word or a keyword of brand b was
+// seen.
+func (s *state) healthWord(b int32) bool {
+	for _, w := range s.words {
+		if _, lex := s.m.lookup(w); lex&lexHealth != 0 || s.m.brands[b].keywords[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // isTokenOf reports whether w is a token of brand b (so not context).

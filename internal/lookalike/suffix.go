@@ -21,6 +21,7 @@ const (
 	pslWildcard                         // "*.domain": every child is a public suffix
 	pslException                        // "!domain": not a public suffix after all
 	pslInner                            // rules exist below it: keep looking
+	pslPrivate                          // a rule of the list's private section
 )
 
 // suffixTable maps every rule, and every domain that has rules below it, to
@@ -28,7 +29,11 @@ const (
 // access per label, on substrings, without allocation.
 var suffixTable = sync.OnceValue(func() map[string]suffixNode {
 	t := make(map[string]suffixNode, 16000)
+	private := suffixNode(0)
 	for line := range strings.Lines(pslData) {
+		if strings.Contains(line, "===BEGIN PRIVATE DOMAINS===") {
+			private = pslPrivate
+		}
 		rule, _, _ := strings.Cut(strings.TrimSpace(line), " ")
 		if rule == "" || strings.HasPrefix(rule, "//") {
 			continue
@@ -44,7 +49,7 @@ var suffixTable = sync.OnceValue(func() map[string]suffixNode {
 		if err != nil {
 			continue
 		}
-		t[a] |= kind
+		t[a] |= kind | private
 		for i := strings.IndexByte(a, '.'); i >= 0; i = strings.IndexByte(a, '.') {
 			a = a[i+1:]
 			t[a] |= pslInner
@@ -77,4 +82,11 @@ func publicSuffix(name string) string {
 		parentWild = n&pslWildcard != 0
 		i = dot
 	}
+}
+
+// privateSuffix reports whether suffix is a rule of the list's private
+// section (uk.com, duckdns.org): registries run by companies, not by
+// governments or ICANN.
+func privateSuffix(suffix string) bool {
+	return suffixTable()[suffix]&pslPrivate != 0
 }
