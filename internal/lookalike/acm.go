@@ -113,12 +113,3 @@ func (a *automaton) scan(s string, hits []acHit) []acHit {
 	}
 	return hits
 }
-
-// size returns the approximate memory used, in bytes.
-func (a *automaton) size() int {
-	n := len(a.next)*4 + len(a.out)*24 + len(a.plen)*8
-	for _, o := range a.out {
-		n += len(o) * 4
-	}
-	return n
-}

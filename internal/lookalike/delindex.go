@@ -104,8 +104,6 @@ func (d *delIndex) get(h uint64) []delEntry {
 	}
 }
 
-func (d *delIndex) size() int { return len(d.slots)*16 + len(d.entries)*8 + len(d.bloom)*8 }
-
 // minusEqual reports whether a without its byte at i (none if i < 0)
 // equals b without its byte at j (none if j < 0).
 func minusEqual(a string, i int, b string, j int) bool {

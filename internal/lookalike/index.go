@@ -106,21 +106,17 @@ type Matcher struct {
 	// allow maps official and allowlisted domains to their brand; a name
 	// equal to or under one of them never matches.
 	allow map[string]int32
-	// exact maps token text (no hyphens) to tokens.
-	exact map[string][]int32
 	// dels is the deletion neighbourhood of typo-able tokens (medium and
 	// strong labels and names).
 	dels *delIndex
-	// lex holds the lexicon: health, lure and keyword words and TLD names.
-	lex map[string]lexKind
-	// dict merges exact and lex for the hot path: one lookup per string.
+	// dict maps a string to what it is: brand tokens (by text and by
+	// skeleton) and lexicon words (health, lure, keyword, TLD), so that
+	// the hot path needs one lookup per string.
 	dict map[string]*dictEntry
 	// ac finds brand tokens (patterns 0..len(tokens)-1) and lexicon words
 	// (patterns len(tokens)..) inside labels.
 	ac       *automaton
-	acLex    []string // lexicon pattern text by pattern index - len(tokens)
-	minToken int      // shortest token indexed in ac
-	maxToken int      // longest token
+	maxToken int // length of the longest token
 	// pool recycles the scratch state of Match calls.
 	pool sync.Pool
 }
@@ -150,8 +146,7 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 	}
 	m := &Matcher{
 		allow: map[string]int32{},
-		exact: map[string][]int32{},
-		lex:   map[string]lexKind{},
+		dict:  map[string]*dictEntry{},
 	}
 	common := map[string]bool{}
 	for _, w := range commonWords {
@@ -200,7 +195,7 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 				st = strong
 			}
 			m.tokens = append(m.tokens, token{brand: int32(bi), text: text, orig: orig, kind: kind, strength: st,
-				word: common[text] || m.lex[text] != 0})
+				word: common[text] || m.dict[text] != nil && m.dict[text].lex != 0})
 		}
 		for _, d := range append(append([]string(nil), b.Domains...), b.Allowlist...) {
 			m.allow[d] = int32(bi)
@@ -228,13 +223,23 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 	if len(m.tokens) == 0 {
 		return nil, fmt.Errorf("no usable brand tokens: official domains must have an ASCII first label of two or more characters")
 	}
-	patterns := make([]string, 0, len(m.tokens)+len(m.lex))
-	m.minToken = 1 << 30
+	// The lexicon is complete: the automaton searches its words of three
+	// letters and more. Two-letter words ("my", "id") would let almost any
+	// label be cut into words; they count only as whole pieces.
+	var lexWords []string
+	for w, e := range m.dict {
+		if e.lex != 0 && len(w) >= 3 {
+			lexWords = append(lexWords, w)
+		}
+	}
+	slices.Sort(lexWords)
+	patterns := make([]string, 0, len(m.tokens)+len(lexWords))
 	var delTexts []string
 	var delIDs []int32
 	for i, t := range m.tokens {
 		m.maxToken = max(m.maxToken, len(t.text))
-		m.exact[t.text] = append(m.exact[t.text], int32(i))
+		e := m.entryFor(t.text)
+		e.toks = append(e.toks, int32(i))
 		// Typos of joined domains are left out: short ones ("nhsuk") are
 		// noisy and long ones are caught by the label they contain.
 		if !t.word && len(t.text) >= 3 && (t.kind != kindJoined || len(t.text) >= 8) {
@@ -244,39 +249,14 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 		// Tokens of three letters and more are searched inside labels.
 		if len(t.text) >= 3 {
 			patterns = append(patterns, t.text)
-			m.minToken = min(m.minToken, len(t.text))
 		} else {
 			patterns = append(patterns, "")
 		}
 	}
-	for w := range m.lex {
-		// Two-letter words ("my", "id") would let almost any label be cut
-		// into words; they count only as whole hyphen-separated pieces.
-		if len(w) >= 3 {
-			m.acLex = append(m.acLex, w)
-		}
-	}
-	slices.Sort(m.acLex)
-	patterns = append(patterns, m.acLex...)
+	patterns = append(patterns, lexWords...)
 	m.ac = newAutomaton(patterns)
-	m.dict = map[string]*dictEntry{}
-	for w, toks := range m.exact {
-		m.dict[w] = &dictEntry{toks: toks}
-	}
-	for w, k := range m.lex {
-		if e := m.dict[w]; e != nil {
-			e.lex = k
-		} else {
-			m.dict[w] = &dictEntry{lex: k}
-		}
-	}
 	for i, t := range m.tokens {
-		sk := Skeleton(t.text)
-		e := m.dict[sk]
-		if e == nil {
-			e = &dictEntry{}
-			m.dict[sk] = e
-		}
+		e := m.entryFor(Skeleton(t.text))
 		e.skel = append(e.skel, int32(i))
 	}
 	m.dels = newDelIndex(delTexts, delIDs)
@@ -288,20 +268,15 @@ func (m *Matcher) addLex(w string, k lexKind) {
 	if w == "" || !isASCIILowerLDH(w) || strings.ContainsAny(w, "._") {
 		return
 	}
-	m.lex[w] |= k
+	m.entryFor(w).lex |= k
 }
 
-// Brands returns the number of brands indexed.
-func (m *Matcher) Brands() int { return len(m.brands) }
-
-// IndexSize estimates the memory held by the index, in bytes.
-func (m *Matcher) IndexSize() int {
-	n := m.ac.size() + m.dels.size()
-	for k, v := range m.dict {
-		n += len(k) + 16 + 48 + len(v.toks)*4 + len(v.skel)*4
+// entryFor returns the dictionary entry of w, creating it; for building.
+func (m *Matcher) entryFor(w string) *dictEntry {
+	e := m.dict[w]
+	if e == nil {
+		e = &dictEntry{}
+		m.dict[w] = e
 	}
-	for _, t := range m.tokens {
-		n += len(t.text) + len(t.orig) + 48
-	}
-	return n
+	return e
 }

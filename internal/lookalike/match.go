@@ -88,16 +88,6 @@ func (m *Matcher) Match(input string) (res Match, ok bool, err error) {
 	return m.matchHost(input, h)
 }
 
-// Score is Match without the explanation: the best score and brand, or 0.
-// It allocates less and serves hot paths that only filter.
-func (m *Matcher) Score(input string) (score int, brand string) {
-	r, ok, _ := m.Match(input)
-	if !ok {
-		return 0, ""
-	}
-	return r.Score, r.Brand
-}
-
 // allowed reports whether name is, or is under, an official or
 // allowlisted domain. Those are registrable domains or below, so the
 // search stops at the registrable domain reg.
@@ -350,7 +340,11 @@ func appendNoHyphens(dst []byte, s string) []byte {
 // distance. label is the display form; plain is ASCII without hyphens and
 // known its dictionary entry (nil if none or not looked up).
 func (s *state) lookalike(label, plain string, known *dictEntry, idn bool, where place) bool {
-	sk := AppendSkeleton(s.skbuf[:0], stripHyphens(label))
+	src := plain // ASCII labels: plain is already the label without hyphens
+	if !isASCII(label) {
+		src = stripHyphens(label)
+	}
+	sk := AppendSkeleton(s.skbuf[:0], src)
 	e := known
 	if string(sk) != plain || known == nil {
 		e = s.m.dict[string(sk)]
@@ -881,14 +875,7 @@ func (s *state) baseScore(h *hit) int {
 		}
 		return cond(good, 70, 60)
 	}
-	isTypo := func() bool {
-		switch h.tech {
-		case TechOmission, TechInsertion, TechAddition, TechRepetition, TechReplacement,
-			TechTransposition, TechVowelSwap, TechBitsquatting:
-			return true
-		}
-		return false
-	}
+	isTypo := isTypoTech(h.tech)
 	switch h.where {
 	case placeWhole:
 		switch {
@@ -904,7 +891,7 @@ func (s *state) baseScore(h *hit) int {
 			return pick(90, 90, 85)
 		case h.tech == TechHomoglyph:
 			return pick(85, 80, 50)
-		case isTypo():
+		case isTypo:
 			return typoScore()
 		}
 	case placePiece, placeInside:
@@ -914,11 +901,11 @@ func (s *state) baseScore(h *hit) int {
 			v = 70
 		case h.tech == TechHomoglyph:
 			v = pick(60, 55, 35)
-		case isTypo() && h.where == placePiece:
+		case isTypo && h.where == placePiece:
 			// A typo of a three-letter brand is only credible with lure
 			// words around it (qgd-afspraak.nl): the word bonus carries it.
 			v = pick(45, 35, 20)
-		case isTypo():
+		case isTypo:
 			v = pick(45, 35, 0)
 		case t.kind == kindName:
 			v = 65
@@ -935,7 +922,7 @@ func (s *state) baseScore(h *hit) int {
 		return pick(70, 65, 0)
 	case placeSub:
 		switch {
-		case isTypo():
+		case isTypo:
 			return 0
 		case h.tech == TechIDNHomoglyph:
 			return 60
@@ -1152,9 +1139,11 @@ func (s *state) explain(h *hit) string {
 		return fmt.Sprintf("%q is a Unicode look-alike of brand token %s %s%s", h.seen, what, where, mixed)
 	case TechHomoglyph:
 		return fmt.Sprintf("%q looks like brand token %s %s (look-alike characters)", h.seen, what, where)
-	case TechOmission, TechInsertion, TechAddition, TechRepetition, TechReplacement,
-		TechTransposition, TechVowelSwap, TechBitsquatting:
+	}
+	if isTypoTech(h.tech) {
 		return fmt.Sprintf("%q is a typo (%s) of brand token %s %s", h.seen, h.tech, what, where)
+	}
+	switch h.tech {
 	case TechHyphenation:
 		return fmt.Sprintf("%q is brand token %s with a hyphen inserted", h.seen, what)
 	case TechDotInsertion:
