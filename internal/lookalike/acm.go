@@ -6,14 +6,18 @@ package lookalike
 type automaton struct {
 	// next[state*acClasses+class[b]] is the state after reading byte b;
 	// transitions are complete (failure links folded in), so a scan is one
-	// lookup per byte.
-	next []int32
+	// lookup per byte. Targets that end a pattern carry acOut, so the
+	// scan reads out only there.
+	next []uint32
 	// out[state] lists the patterns that end at state, including those
 	// reachable by failure links.
 	out [][]int32
 	// plen[p] is the length of pattern p.
 	plen []int
 }
+
+// acOut flags a transition into a state where patterns end.
+const acOut = 1 << 31
 
 // Patterns use the letters, digits and hyphen of domain labels; every other
 // byte falls in class 0, which no pattern contains.
@@ -67,13 +71,13 @@ func newAutomaton(patterns []string) *automaton {
 		}
 		nodes[s].out = append(nodes[s].out, int32(i))
 	}
-	a.next = make([]int32, len(nodes)*acClasses)
+	next := make([]int32, len(nodes)*acClasses)
 	a.out = make([][]int32, len(nodes))
 	// Breadth-first: a node's failure target is finished before the node.
 	queue := make([]int32, 0, len(nodes))
 	for c := 0; c < acClasses; c++ {
 		if n, ok := nodes[0].child[uint8(c)]; ok {
-			a.next[c] = n
+			next[c] = n
 			queue = append(queue, n)
 		}
 	}
@@ -88,12 +92,19 @@ func newAutomaton(patterns []string) *automaton {
 		}
 		for c := 0; c < acClasses; c++ {
 			if n, ok := nodes[s].child[uint8(c)]; ok {
-				nodes[n].fail = a.next[int(f)*acClasses+c]
-				a.next[int(s)*acClasses+c] = n
+				nodes[n].fail = next[int(f)*acClasses+c]
+				next[int(s)*acClasses+c] = n
 				queue = append(queue, n)
 			} else {
-				a.next[int(s)*acClasses+c] = a.next[int(f)*acClasses+c]
+				next[int(s)*acClasses+c] = next[int(f)*acClasses+c]
 			}
+		}
+	}
+	a.next = make([]uint32, len(next))
+	for i, n := range next {
+		a.next[i] = uint32(n)
+		if a.out[n] != nil {
+			a.next[i] |= acOut
 		}
 	}
 	return a
@@ -102,11 +113,11 @@ func newAutomaton(patterns []string) *automaton {
 // scan appends to hits every occurrence of a pattern in s, in order of
 // end position, and returns the extended slice.
 func (a *automaton) scan(s string, hits []acHit) []acHit {
-	st := int32(0)
+	st := uint32(0)
 	for i := 0; i < len(s); i++ {
-		st = a.next[int(st)*acClasses+int(acClass[s[i]])]
-		if out := a.out[st]; out != nil {
-			for _, p := range out {
+		st = a.next[int(st&^acOut)*acClasses+int(acClass[s[i]])]
+		if st&acOut != 0 {
+			for _, p := range a.out[st&^acOut] {
 				hits = append(hits, acHit{p, i + 1 - a.plen[p], i + 1})
 			}
 		}

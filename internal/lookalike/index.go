@@ -72,14 +72,23 @@ type dictEntry struct {
 
 // lookup returns the tokens that s is and its lexicon kind.
 func (m *Matcher) lookup(s string) ([]int32, lexKind) {
-	if e := m.dict[s]; e != nil {
+	if e, _ := m.dict.get(s); e != nil {
 		return e.toks, e.lex
 	}
 	return nil, 0
 }
 
 // entry returns the dictionary entry of s, or nil.
-func (m *Matcher) entry(s string) *dictEntry { return m.dict[s] }
+func (m *Matcher) entry(s string) *dictEntry {
+	e, _ := m.dict.get(s)
+	return e
+}
+
+// entryBytes is entry for a string in a byte slice.
+func (m *Matcher) entryBytes(b []byte) *dictEntry {
+	e, _ := m.dict.getBytes(b)
+	return e
+}
 
 // delEntry is one entry of the deletion-neighbourhood index: the token with
 // the byte at pos removed (pos -1: the token itself).
@@ -105,14 +114,16 @@ type Matcher struct {
 	tokens []token
 	// allow maps official and allowlisted domains to their brand; a name
 	// equal to or under one of them never matches.
-	allow map[string]int32
+	allow *strTable[int32]
 	// dels is the deletion neighbourhood of typo-able tokens (medium and
 	// strong labels and names).
 	dels *delIndex
 	// dict maps a string to what it is: brand tokens (by text and by
 	// skeleton) and lexicon words (health, lure, keyword, TLD), so that
 	// the hot path needs one lookup per string.
-	dict map[string]*dictEntry
+	dict *strTable[*dictEntry]
+	// building holds the dictionary while the matcher is built.
+	building map[string]*dictEntry
 	// ac finds brand tokens (patterns 0..len(tokens)-1) and lexicon words
 	// (patterns len(tokens)..) inside labels.
 	ac       *automaton
@@ -144,10 +155,8 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 	if set == nil || len(set.Brands) == 0 {
 		return nil, fmt.Errorf("no brands to match against: give -brands FILE or -brand DOMAIN")
 	}
-	m := &Matcher{
-		allow: map[string]int32{},
-		dict:  map[string]*dictEntry{},
-	}
+	m := &Matcher{building: map[string]*dictEntry{}}
+	allow := map[string]int32{}
 	common := map[string]bool{}
 	for _, w := range commonWords {
 		common[w] = true
@@ -195,10 +204,10 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 				st = strong
 			}
 			m.tokens = append(m.tokens, token{brand: int32(bi), text: text, orig: orig, kind: kind, strength: st,
-				word: common[text] || m.dict[text] != nil && m.dict[text].lex != 0})
+				word: common[text] || m.building[text] != nil && m.building[text].lex != 0})
 		}
 		for _, d := range append(append([]string(nil), b.Domains...), b.Allowlist...) {
-			m.allow[d] = int32(bi)
+			allow[d] = int32(bi)
 		}
 		for _, d := range b.Domains {
 			info.domains = append(info.domains, d)
@@ -227,7 +236,7 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 	// letters and more. Two-letter words ("my", "id") would let almost any
 	// label be cut into words; they count only as whole pieces.
 	var lexWords []string
-	for w, e := range m.dict {
+	for w, e := range m.building {
 		if e.lex != 0 && len(w) >= 3 {
 			lexWords = append(lexWords, w)
 		}
@@ -260,6 +269,8 @@ func NewMatcher(set *brand.Set) (*Matcher, error) {
 		e.skel = append(e.skel, int32(i))
 	}
 	m.dels = newDelIndex(delTexts, delIDs)
+	m.dict, m.building = newStrTable(m.building), nil
+	m.allow = newStrTable(allow)
 	return m, nil
 }
 
@@ -273,10 +284,10 @@ func (m *Matcher) addLex(w string, k lexKind) {
 
 // entryFor returns the dictionary entry of w, creating it; for building.
 func (m *Matcher) entryFor(w string) *dictEntry {
-	e := m.dict[w]
+	e := m.building[w]
 	if e == nil {
 		e = &dictEntry{}
-		m.dict[w] = e
+		m.building[w] = e
 	}
 	return e
 }

@@ -93,7 +93,7 @@ func (m *Matcher) Match(input string) (res Match, ok bool, err error) {
 // search stops at the registrable domain reg.
 func (m *Matcher) allowed(reg, name string) bool {
 	for {
-		if _, ok := m.allow[name]; ok {
+		if _, ok := m.allow.get(name); ok {
 			return true
 		}
 		if len(name) <= len(reg) {
@@ -248,7 +248,7 @@ func (s *state) registrable() {
 		}
 		if len(rn)+len(sfx) <= len(rbuf) {
 			j := append(append(rbuf[:0], rn...), sfx...)
-			if e := s.m.dict[string(j)]; e != nil {
+			if e := s.m.entryBytes(j); e != nil {
 				for _, ti := range e.toks {
 					if s.m.tokens[ti].strength != weak {
 						s.add(hit{tok: ti, where: placeDot, tech: TechDotInsertion, seen: r + "." + sfx})
@@ -276,7 +276,7 @@ func (s *state) registrable() {
 		s.piece(p, placePiece)
 		if prev != "" && len(prev)+len(p) <= len(rbuf) {
 			j := append(append(rbuf[:0], prev...), p...)
-			if e := s.m.dict[string(j)]; e != nil {
+			if e := s.m.entryBytes(j); e != nil {
 				for _, ti := range e.toks {
 					tech := TechHyphenation
 					if s.m.tokens[ti].kind == kindJoined {
@@ -347,7 +347,7 @@ func (s *state) lookalike(label, plain string, known *dictEntry, idn bool, where
 	sk := AppendSkeleton(s.skbuf[:0], src)
 	e := known
 	if string(sk) != plain || known == nil {
-		e = s.m.dict[string(sk)]
+		e = s.m.entryBytes(sk)
 	}
 	var skel []int32
 	if e != nil {
@@ -609,7 +609,7 @@ func (s *state) subdomains() {
 			continue
 		}
 		if len(l) <= len(buf) {
-			if e := s.m.dict[string(appendNoHyphens(buf[:0], l))]; e != nil {
+			if e := s.m.entryBytes(appendNoHyphens(buf[:0], l)); e != nil {
 				for _, ti := range e.toks {
 					s.add(hit{tok: ti, where: placeSub, tech: TechHyphenation, seen: l})
 				}
@@ -626,7 +626,7 @@ func (s *state) subdomains() {
 	// Dot insertion: amsterdam.umc.nl, ri.vm.nl.
 	if n >= 1 && len(labels[n-1])+len(labels[n]) <= s.m.maxToken {
 		j := appendNoHyphens(appendNoHyphens(buf[:0], labels[n-1]), labels[n])
-		if e := s.m.dict[string(j)]; e != nil {
+		if e := s.m.entryBytes(j); e != nil {
 			for _, ti := range e.toks {
 				if s.m.tokens[ti].strength != weak {
 					s.add(hit{tok: ti, where: placeDot, tech: TechDotInsertion, seen: labels[n-1] + "." + labels[n]})

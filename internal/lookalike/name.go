@@ -135,44 +135,48 @@ var errNotLDH = errors.New("not lower-case LDH")
 // display form. It returns errNotLDH, and nothing else, when s has a byte
 // other than a-z, 0-9, '-', '_' or '.'.
 func checkASCII(s string) (Host, error) {
-	for i := 0; i < len(s); i++ {
-		if !ldh[s[i]] {
-			if s[i] == '*' && (i == 0 || s[i-1] == '.') && i+1 < len(s) && s[i+1] == '.' {
-				continue
-			}
-			return Host{}, errNotLDH
-		}
-	}
 	s = strings.TrimSuffix(s, ".")
 	for strings.HasPrefix(s, "*.") {
 		s = s[2:]
 	}
-	if len(s) > 253 {
-		return Host{}, fmt.Errorf("%w: longer than 253 octets", ErrInvalid)
-	}
-	if s == "" {
-		return Host{}, ErrEmpty
-	}
+	// One pass checks the bytes and the labels. A bad byte wins over a bad
+	// label: the slow path may map it away (upper case, full-width dots).
+	var labelErr error
 	idn := false
 	start, labels := 0, 0
 	for i := 0; i <= len(s); i++ {
-		if i < len(s) && s[i] != '.' {
-			continue
+		if i < len(s) {
+			if c := s[i]; c != '.' {
+				if !ldh[c] {
+					return Host{}, errNotLDH
+				}
+				continue
+			}
 		}
 		l := s[start:i]
-		switch {
-		case len(l) == 0:
-			return Host{}, fmt.Errorf("%w: empty label", ErrInvalid)
-		case len(l) > 63:
-			return Host{}, fmt.Errorf("%w: label longer than 63 octets", ErrInvalid)
-		case l[0] == '-' || l[len(l)-1] == '-':
-			return Host{}, fmt.Errorf("%w: label %q starts or ends with a hyphen", ErrInvalid, l)
-		}
-		if len(l) >= 4 && l[:4] == "xn--" {
-			idn = true
-		}
 		start = i + 1
 		labels++
+		if labelErr != nil {
+			continue
+		}
+		switch {
+		case len(l) == 0:
+			labelErr = fmt.Errorf("%w: empty label", ErrInvalid)
+		case len(l) > 63:
+			labelErr = fmt.Errorf("%w: label longer than 63 octets", ErrInvalid)
+		case l[0] == '-' || l[len(l)-1] == '-':
+			labelErr = fmt.Errorf("%w: label %q starts or ends with a hyphen", ErrInvalid, l)
+		case len(l) >= 4 && l[:4] == "xn--":
+			idn = true
+		}
+	}
+	switch {
+	case len(s) > 253:
+		return Host{}, fmt.Errorf("%w: longer than 253 octets", ErrInvalid)
+	case s == "":
+		return Host{}, ErrEmpty
+	case labelErr != nil:
+		return Host{}, labelErr
 	}
 	if labels == 1 {
 		return Host{}, ErrNoSuffix

@@ -25,9 +25,9 @@ const (
 )
 
 // suffixTable maps every rule, and every domain that has rules below it, to
-// its node flags. Built once, read-only afterwards. A lookup is one map
+// its node flags. Built once, read-only afterwards. A lookup is one table
 // access per label, on substrings, without allocation.
-var suffixTable = sync.OnceValue(func() map[string]suffixNode {
+var suffixTable = sync.OnceValue(func() *strTable[suffixNode] {
 	t := make(map[string]suffixNode, 16000)
 	private := suffixNode(0)
 	for line := range strings.Lines(pslData) {
@@ -55,7 +55,7 @@ var suffixTable = sync.OnceValue(func() map[string]suffixNode {
 			t[a] |= pslInner
 		}
 	}
-	return t
+	return newStrTable(t)
 })
 
 // publicSuffix returns the public suffix of a lower-case ASCII name, by the
@@ -69,7 +69,7 @@ func publicSuffix(name string) string {
 	parentWild := false
 	for {
 		dot := strings.LastIndexByte(name[:i], '.')
-		n := t[name[dot+1:]]
+		n, _ := t.get(name[dot+1:])
 		if n&pslException != 0 {
 			return name[i+1:]
 		}
@@ -88,5 +88,6 @@ func publicSuffix(name string) string {
 // section (uk.com, duckdns.org): registries run by companies, not by
 // governments or ICANN.
 func privateSuffix(suffix string) bool {
-	return suffixTable()[suffix]&pslPrivate != 0
+	n, _ := suffixTable().get(suffix)
+	return n&pslPrivate != 0
 }
