@@ -22,6 +22,7 @@ Usage:
     ward lookalikes [flags] DOMAIN...   generate look-alike domains of DOMAIN
     ward match [flags]                  find names that imitate a protected brand
     ward eval [flags]                   measure the matcher on ../shared/data
+    ward ct tail [flags]                follow Certificate Transparency logs
     ward brands [-brands FILE]          print the brand set in effect
     ward version                        print the version
 
@@ -31,6 +32,7 @@ Examples:
     ward lookalikes -jsonl rivm.nl
     echo rivm-coronatest.nl | ward match -jsonl
     ward match -brands brands.yaml -l names.txt -silent
+    ward ct tail -brands brands.yaml -state ./ct-state
 `
 
 // command is one subcommand. run receives the arguments after the command
@@ -67,6 +69,7 @@ func commands() []command {
 		{"lookalikes", runLookalikes},
 		{"match", runMatch},
 		{"eval", runEval},
+		{"ct", runCT},
 		{"brands", runBrands},
 		{"version", runVersion},
 	}

@@ -1,0 +1,50 @@
+package ct
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+)
+
+// BenchmarkFollow follows a local log of 100,000 entries from the start
+// to its head, verifying every entry, and reports entries per second of
+// wall time. The same certificate is logged for every entry, so that
+// building the log stays quick; de-duplication is off, so that every
+// entry is decoded and formatted.
+func BenchmarkFollow(b *testing.B) {
+	const n = 100_000
+	for _, static := range []bool{true, false} {
+		b.Run(fmt.Sprint("static=", static), func(b *testing.B) {
+			fl := newFakeLog(b, static)
+			fl.sameCert, _ = makeCert(b, 1, []string{"www.example.com", "example.com"}, true)
+			fl.maxBatch = 1000
+			for i := 0; i < n; i++ {
+				fl.add([]string{"www.example.com"}, false)
+			}
+			fl.publish()
+			fl.head()
+			b.ResetTimer()
+			for b.Loop() {
+				cfg := TailConfig{Logs: []Log{fl.log()}, Start: Start{FromStart: true}, Poll: 50 * time.Millisecond,
+					Out: io.Discard, Format: jsonLine, DedupWindow: -1}
+				tl, err := NewTailer(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- tl.Run(ctx) }()
+				for tl.Stats()[0].Next < n {
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+		})
+	}
+}

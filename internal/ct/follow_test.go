@@ -1,0 +1,343 @@
+package ct
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is an output the test can read while the tailer writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) events(t testing.TB) []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return parseEvents(t, s.b.Bytes())
+}
+
+func parseEvents(t testing.TB, b []byte) []Event {
+	var out []Event
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("bad output line %q: %v", sc.Text(), err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func jsonLine(ev Event) []byte {
+	b, _ := json.Marshal(ev)
+	return append(b, '\n')
+}
+
+func testConfig(out *syncBuffer, logs ...Log) TailConfig {
+	return TailConfig{Logs: logs, Start: Start{FromStart: true}, Poll: 20 * time.Millisecond, Timeout: 5 * time.Second,
+		Out: out, Format: jsonLine, CommitEvery: 20 * time.Millisecond}
+}
+
+// runUntil runs a tailer until cond holds or the deadline passes.
+func runUntil(t *testing.T, cfg TailConfig, cond func() bool) *Tailer {
+	t.Helper()
+	tl, err := NewTailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- tl.Run(ctx) }()
+	for !cond() {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned early: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("timed out; stats: %+v", tl.Stats())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return tl
+}
+
+// checkIndexes checks that the events of log are exactly the indexes
+// [0, n), in order.
+func checkIndexes(t *testing.T, evs []Event, log string, n int) {
+	t.Helper()
+	var got []uint64
+	for _, ev := range evs {
+		if ev.Log == log {
+			got = append(got, ev.Index)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("%s: %d events, want %d", log, len(got), n)
+	}
+	for i, x := range got {
+		if x != uint64(i) {
+			t.Fatalf("%s: event %d has index %d", log, i, x)
+		}
+	}
+}
+
+func TestFollowBothKinds(t *testing.T) {
+	for _, static := range []bool{false, true} {
+		t.Run(fmt.Sprint("static=", static), func(t *testing.T) {
+			fl := newFakeLog(t, static)
+			fl.addN(600, "com")
+			fl.publish()
+			// Faults: rate limits, server errors, truncated bodies, short
+			// batches, gzip.
+			fl.fail429, fl.fail500, fl.truncate, fl.maxBatch, fl.gzip = 2, 3, 2, 37, true
+			var out syncBuffer
+			cfg := testConfig(&out, fl.log())
+			tl := runUntil(t, cfg, func() bool { return len(out.events(t)) >= 600 })
+			evs := out.events(t)
+			checkIndexes(t, evs, fl.log().URL, 600)
+			if evs[5].Names[0] != "host5.example.com" || evs[5].Precert || evs[5].Issuer == "" {
+				t.Errorf("event 5 = %+v", evs[5])
+			}
+			st := tl.Stats()[0]
+			if st.Errors["http_429"] < 1 || st.Errors["http_5xx"] < 1 || st.Errors["bad_response"] < 1 {
+				t.Errorf("faults not counted: %v", st.Errors)
+			}
+			// Entries appended later are followed.
+			fl.addN(300, "org")
+			fl.publish()
+			out2 := syncBuffer{}
+			cfg.Out = &out2
+			cfg.Start = Start{Index: 600, Set: true}
+			runUntil(t, cfg, func() bool { return len(out2.events(t)) >= 300 })
+			if evs := out2.events(t); evs[0].Index != 600 || evs[0].Names[0] != "host600.example.org" {
+				t.Errorf("first event from 600: %+v", evs[0])
+			}
+		})
+	}
+}
+
+func TestFollowNewEntries(t *testing.T) {
+	for _, static := range []bool{false, true} {
+		t.Run(fmt.Sprint("static=", static), func(t *testing.T) {
+			fl := newFakeLog(t, static)
+			fl.addN(300, "com")
+			fl.publish()
+			var out syncBuffer
+			cfg := testConfig(&out, fl.log())
+			cfg.Start = Start{} // from now
+			tl, err := NewTailer(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- tl.Run(ctx) }()
+			// Wait for the follower to stand at the head, then grow the log.
+			for tl.Stats()[0].TreeSize != 300 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			fl.add([]string{"rivm-coronatest.nl"}, true)
+			fl.addN(10, "net")
+			fl.publish()
+			deadline := time.Now().Add(10 * time.Second)
+			for len(out.events(t)) < 11 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			evs := out.events(t)
+			if len(evs) != 11 || evs[0].Index != 300 || !evs[0].Precert || evs[0].Names[0] != "rivm-coronatest.nl" {
+				t.Fatalf("events = %+v", evs)
+			}
+		})
+	}
+}
+
+// A log that signs falsely, rewinds or rewrites its history is left, and
+// none of its unverifiable entries is printed; the other logs go on.
+func TestFollowMisbehavingLogs(t *testing.T) {
+	good := newFakeLog(t, true)
+	good.addN(300, "com")
+	good.publish()
+
+	badSig := newFakeLog(t, false)
+	badSig.addN(50, "com")
+	badSig.publish()
+	badSig.signer = newTestLogKey(t) // signs with a key that is not the log's
+
+	rewind := newFakeLog(t, false)
+	rewind.addN(100, "com")
+	rewind.publish()
+
+	fork := newFakeLog(t, true)
+	fork.addN(300, "com")
+	fork.publish()
+
+	var out syncBuffer
+	cfg := testConfig(&out, good.log(), badSig.log(), rewind.log(), fork.log())
+	tl, err := NewTailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tl.Run(ctx) }()
+	waitFor := func(what string, cond func([]LogStat) bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !cond(tl.Stats()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %+v", what, tl.Stats())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("the logs to be read", func(s []LogStat) bool {
+		return s[0].Next == 300 && s[2].Next == 100 && s[3].Next == 300 && s[1].Errors["bad_signature"] > 0
+	})
+	// Rewind: the tree shrinks. Fork: an entry already read changes.
+	rewind.mu.Lock()
+	rewind.published = 60
+	rewind.mu.Unlock()
+	fork.add([]string{"evil.example"}, false)
+	fork.mu.Lock()
+	fork.leaves[10], fork.hashes[10] = fork.leaves[300], fork.hashes[300]
+	fork.leaves, fork.hashes = fork.leaves[:300], fork.hashes[:300]
+	fork.mu.Unlock()
+	fork.addN(20, "org")
+	fork.publish()
+	good.addN(5, "net")
+	good.publish()
+	waitFor("the faults to be caught", func(s []LogStat) bool {
+		return s[2].Failed && s[3].Failed && s[0].Next == 305
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	evs := out.events(t)
+	checkIndexes(t, evs, good.log().URL, 305)
+	checkIndexes(t, evs, badSig.log().URL, 0)
+	checkIndexes(t, evs, rewind.log().URL, 100)
+	checkIndexes(t, evs, fork.log().URL, 300)
+}
+
+// Restarts at random points, with output written after the last commit
+// (as a crash leaves it), lose nothing and repeat nothing.
+func TestRestartExactlyOnce(t *testing.T) {
+	logs := []*fakeLog{newFakeLog(t, false), newFakeLog(t, true)}
+	for _, fl := range logs {
+		fl.addN(700, "com")
+		fl.publish()
+		fl.maxBatch = 50
+	}
+	dir := t.TempDir()
+	outPath := filepath.Join(dir, "out.jsonl")
+	total := func() int {
+		b, _ := os.ReadFile(outPath)
+		return bytes.Count(b, []byte("\n"))
+	}
+	for round := 0; total() < 1400 || round < 3; round++ {
+		if round > 50 {
+			t.Fatalf("no progress after %d restarts: %d lines", round, total())
+		}
+		f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := TailConfig{Logs: []Log{logs[0].log(), logs[1].log()}, Start: Start{FromStart: true},
+			StateDir: filepath.Join(dir, "state"), Poll: 10 * time.Millisecond, Out: f, Format: jsonLine,
+			CommitEvery: 15 * time.Millisecond, Concurrency: 2}
+		tl, err := NewTailer(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Cut points vary; runs grow longer so that slow machines (the race
+		// detector) make progress too.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+round*7%60+round*round*2)*time.Millisecond)
+		if err := tl.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		// A crash after writing and before saving positions: lines the
+		// state does not cover. The next run must cut them off.
+		fmt.Fprintf(f, "{\"log\":\"uncommitted\",\"index\":%d}\n", round)
+		f.Close()
+	}
+	b, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last run's uncommitted line is still there; drop it.
+	evs := parseEvents(t, b)
+	if n := len(evs); evs[n-1].Log == "uncommitted" {
+		evs = evs[:n-1]
+	}
+	for _, fl := range logs {
+		checkIndexes(t, evs, fl.log().URL, 700)
+	}
+	var idx []string
+	for _, ev := range evs {
+		idx = append(idx, fmt.Sprint(ev.Log, ev.Index))
+	}
+	sort.Strings(idx)
+	for i := 1; i < len(idx); i++ {
+		if idx[i] == idx[i-1] {
+			t.Fatalf("%s printed twice", idx[i])
+		}
+	}
+}
+
+func TestDedupPrecertAndCert(t *testing.T) {
+	a, b := newFakeLog(t, false), newFakeLog(t, true)
+	b.serialBase = a.serialBase
+	// The same certificate: as precertificate in one log, as final
+	// certificate in the other (same serial: index 0 in both).
+	a.add([]string{"who-covid19-relief.com"}, true)
+	b.add([]string{"who-covid19-relief.com"}, false)
+	a.addN(3, "com")
+	b.addN(3, "org")
+	a.publish()
+	b.publish()
+	var out syncBuffer
+	cfg := testConfig(&out, a.log(), b.log())
+	var seven time.Time
+	runUntil(t, cfg, func() bool {
+		if seven.IsZero() && len(out.events(t)) >= 7 {
+			seven = time.Now()
+		}
+		return !seven.IsZero() && time.Since(seven) > 200*time.Millisecond
+	})
+	n := 0
+	for _, ev := range out.events(t) {
+		if ev.Names[0] == "who-covid19-relief.com" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the certificate was printed %d times, want once", n)
+	}
+}
