@@ -268,10 +268,7 @@ func splitCert(der []byte, tbsOnly bool) (certFields, error) {
 		if field >= 6 && tag == tagExtensions && f.extEnd == 0 {
 			f.extStart, f.extEnd = start, len(body)-len(b)
 			if t, eb, _, err := derRead(fb); err == nil && t == tagSequence {
-				f.exts = eb
-				if f.exts == nil {
-					f.exts = fb[:0]
-				}
+				f.exts = eb // never nil, even when empty
 			}
 		}
 		field++
@@ -353,7 +350,7 @@ func tbsKey(f *certFields) [32]byte {
 
 	var stack [4096]byte
 	var buf []byte
-	if f.extEnd == 0 || (f.exts == nil) {
+	if f.extEnd == 0 || f.exts == nil {
 		// No extensions, or unreadable ones: only the outer header is
 		// rebuilt.
 		buf = appendDERHeader(stack[:0], tagSequence, len(f.tbsBody))
@@ -681,15 +678,12 @@ func appendIssuer(dst, name, scratch []byte) []byte {
 			}
 			tlv := atv[:len(atv)-len(vrest)]
 			typeName := attributeName(oid)
-			var mark int
+			mark := len(w.dst) // where to cut back to if the attribute is dropped
 			switch {
 			case first:
-				mark = len(w.dst)
 			case firstATV:
-				mark = len(w.dst)
 				w = w.unit(",")
 			default:
-				mark = len(w.dst)
 				w = w.unit("+")
 			}
 			if typeName != "" {
