@@ -165,6 +165,13 @@ func (t *Tailer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.StateDir != "" {
+		// Mark where the output stands before writing to it: a crash
+		// before the first commit must not leave lines no state covers.
+		if err := st.save(cfg.StateDir); err != nil {
+			return err
+		}
+	}
 	w := bufio.NewWriterSize(cfg.Out, 256<<10)
 	commit := func() error {
 		if err := w.Flush(); err != nil {
