@@ -91,3 +91,18 @@ func privateSuffix(suffix string) bool {
 	n, _ := suffixTable().get(suffix)
 	return n&pslPrivate != 0
 }
+
+// Registrable returns the registrable domain of a lower-case ASCII name (the
+// public suffix and one label more: "login.rivm.nl" → "rivm.nl",
+// "a.b.example.co.uk" → "example.co.uk"), by the embedded Public Suffix List
+// including its private section. It returns "" when name is itself a public
+// suffix or has no label left of one.
+func Registrable(name string) string {
+	name = strings.TrimSuffix(name, ".")
+	suffix := publicSuffix(name)
+	if len(suffix) >= len(name) {
+		return ""
+	}
+	rest := name[:len(name)-len(suffix)-1]
+	return rest[strings.LastIndexByte(rest, '.')+1:] + "." + suffix
+}

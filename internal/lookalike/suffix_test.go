@@ -52,3 +52,20 @@ func BenchmarkPublicSuffix(b *testing.B) {
 		publicSuffix(names[i%len(names)])
 	}
 }
+
+func TestRegistrable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"login.rivm.nl", "rivm.nl"},
+		{"rivm.nl", "rivm.nl"},
+		{"rivm.nl.", "rivm.nl"},
+		{"a.b.example.co.uk", "example.co.uk"},
+		{"co.uk", ""},
+		{"nl", ""},
+		{"foo.duckdns.org", "foo.duckdns.org"},
+		{"x.y.unknowntld", "y.unknowntld"},
+	} {
+		if got := Registrable(tc.in); got != tc.want {
+			t.Errorf("Registrable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
