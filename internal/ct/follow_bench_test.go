@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/ward-health/ward/internal/ct/cttest"
 )
 
 // BenchmarkFollow follows a local log of 100,000 entries from the start
@@ -18,16 +20,15 @@ func BenchmarkFollow(b *testing.B) {
 	for _, static := range []bool{true, false} {
 		b.Run(fmt.Sprint("static=", static), func(b *testing.B) {
 			fl := newFakeLog(b, static)
-			fl.sameCert, _ = makeCert(b, 1, []string{"www.example.com", "example.com"}, true)
-			fl.maxBatch = 1000
-			for i := 0; i < n; i++ {
-				fl.add([]string{"www.example.com"}, false)
-			}
-			fl.publish()
-			fl.head()
+			der, _, err := fl.CA().Cert(1, []string{"www.example.com", "example.com"}, true)
+			must(b, err)
+			fl.SetSameCert(der)
+			fl.SetFaults(cttest.Faults{MaxBatch: 1000})
+			must(b, fl.AddN(n, "com"))
+			fl.Publish()
 			b.ResetTimer()
 			for b.Loop() {
-				cfg := TailConfig{Logs: []Log{fl.log()}, Start: Start{FromStart: true}, Poll: 50 * time.Millisecond,
+				cfg := TailConfig{Logs: []Log{logOf(b, fl)}, Start: Start{FromStart: true}, Poll: 50 * time.Millisecond,
 					Out: io.Discard, Format: jsonLine, DedupWindow: -1}
 				tl, err := NewTailer(cfg)
 				if err != nil {

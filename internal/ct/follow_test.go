@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ward-health/ward/internal/ct/cttest"
 )
 
 // syncBuffer is an output the test can read while the tailer writes.
@@ -106,16 +108,16 @@ func TestFollowBothKinds(t *testing.T) {
 	for _, static := range []bool{false, true} {
 		t.Run(fmt.Sprint("static=", static), func(t *testing.T) {
 			fl := newFakeLog(t, static)
-			fl.addN(600, "com")
-			fl.publish()
+			must(t, fl.AddN(600, "com"))
+			fl.Publish()
 			// Faults: rate limits, server errors, truncated bodies, short
 			// batches, gzip.
-			fl.fail429, fl.fail500, fl.truncate, fl.maxBatch, fl.gzip = 2, 3, 2, 37, true
+			fl.SetFaults(cttest.Faults{Fail429: 2, Fail500: 3, Truncate: 2, MaxBatch: 37, Gzip: true})
 			var out syncBuffer
-			cfg := testConfig(&out, fl.log())
+			cfg := testConfig(&out, logOf(t, fl))
 			tl := runUntil(t, cfg, func() bool { return len(out.events(t)) >= 600 })
 			evs := out.events(t)
-			checkIndexes(t, evs, fl.log().URL, 600)
+			checkIndexes(t, evs, fl.URL(), 600)
 			if evs[5].Names[0] != "host5.example.com" || evs[5].Precert || evs[5].Issuer == "" {
 				t.Errorf("event 5 = %+v", evs[5])
 			}
@@ -124,8 +126,8 @@ func TestFollowBothKinds(t *testing.T) {
 				t.Errorf("faults not counted: %v", st.Errors)
 			}
 			// Entries appended later are followed.
-			fl.addN(300, "org")
-			fl.publish()
+			must(t, fl.AddN(300, "org"))
+			fl.Publish()
 			out2 := syncBuffer{}
 			cfg.Out = &out2
 			cfg.Start = Start{Index: 600, Set: true}
@@ -141,10 +143,10 @@ func TestFollowNewEntries(t *testing.T) {
 	for _, static := range []bool{false, true} {
 		t.Run(fmt.Sprint("static=", static), func(t *testing.T) {
 			fl := newFakeLog(t, static)
-			fl.addN(300, "com")
-			fl.publish()
+			must(t, fl.AddN(300, "com"))
+			fl.Publish()
 			var out syncBuffer
-			cfg := testConfig(&out, fl.log())
+			cfg := testConfig(&out, logOf(t, fl))
 			cfg.Start = Start{} // from now
 			tl, err := NewTailer(cfg)
 			if err != nil {
@@ -157,9 +159,9 @@ func TestFollowNewEntries(t *testing.T) {
 			for tl.Stats()[0].TreeSize != 300 {
 				time.Sleep(5 * time.Millisecond)
 			}
-			fl.add([]string{"rivm-coronatest.nl"}, true)
-			fl.addN(10, "net")
-			fl.publish()
+			must(t, fl.Add([]string{"rivm-coronatest.nl"}, true))
+			must(t, fl.AddN(10, "net"))
+			fl.Publish()
 			deadline := time.Now().Add(10 * time.Second)
 			for len(out.events(t)) < 11 && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
@@ -180,24 +182,24 @@ func TestFollowNewEntries(t *testing.T) {
 // none of its unverifiable entries is printed; the other logs go on.
 func TestFollowMisbehavingLogs(t *testing.T) {
 	good := newFakeLog(t, true)
-	good.addN(300, "com")
-	good.publish()
+	must(t, good.AddN(300, "com"))
+	good.Publish()
 
 	badSig := newFakeLog(t, false)
-	badSig.addN(50, "com")
-	badSig.publish()
-	badSig.signer = newTestLogKey(t) // signs with a key that is not the log's
+	must(t, badSig.AddN(50, "com"))
+	badSig.Publish()
+	must(t, badSig.SignWithOtherKey()) // signs with a key that is not the log's
 
 	rewind := newFakeLog(t, false)
-	rewind.addN(100, "com")
-	rewind.publish()
+	must(t, rewind.AddN(100, "com"))
+	rewind.Publish()
 
 	fork := newFakeLog(t, true)
-	fork.addN(300, "com")
-	fork.publish()
+	must(t, fork.AddN(300, "com"))
+	fork.Publish()
 
 	var out syncBuffer
-	cfg := testConfig(&out, good.log(), badSig.log(), rewind.log(), fork.log())
+	cfg := testConfig(&out, logOf(t, good), logOf(t, badSig), logOf(t, rewind), logOf(t, fork))
 	tl, err := NewTailer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -219,18 +221,12 @@ func TestFollowMisbehavingLogs(t *testing.T) {
 		return s[0].Next == 300 && s[2].Next == 100 && s[3].Next == 300 && s[1].Errors["bad_signature"] > 0
 	})
 	// Rewind: the tree shrinks. Fork: an entry already read changes.
-	rewind.mu.Lock()
-	rewind.published = 60
-	rewind.mu.Unlock()
-	fork.add([]string{"evil.example"}, false)
-	fork.mu.Lock()
-	fork.leaves[10], fork.hashes[10] = fork.leaves[300], fork.hashes[300]
-	fork.leaves, fork.hashes = fork.leaves[:300], fork.hashes[:300]
-	fork.mu.Unlock()
-	fork.addN(20, "org")
-	fork.publish()
-	good.addN(5, "net")
-	good.publish()
+	rewind.Rewind(60)
+	must(t, fork.Replace(10, []string{"evil.example"}))
+	must(t, fork.AddN(20, "org"))
+	fork.Publish()
+	must(t, good.AddN(5, "net"))
+	good.Publish()
 	waitFor("the faults to be caught", func(s []LogStat) bool {
 		return s[2].Failed && s[3].Failed && s[0].Next == 305
 	})
@@ -239,20 +235,20 @@ func TestFollowMisbehavingLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := out.events(t)
-	checkIndexes(t, evs, good.log().URL, 305)
-	checkIndexes(t, evs, badSig.log().URL, 0)
-	checkIndexes(t, evs, rewind.log().URL, 100)
-	checkIndexes(t, evs, fork.log().URL, 300)
+	checkIndexes(t, evs, good.URL(), 305)
+	checkIndexes(t, evs, badSig.URL(), 0)
+	checkIndexes(t, evs, rewind.URL(), 100)
+	checkIndexes(t, evs, fork.URL(), 300)
 }
 
 // Restarts at random points, with output written after the last commit
 // (as a crash leaves it), lose nothing and repeat nothing.
 func TestRestartExactlyOnce(t *testing.T) {
-	logs := []*fakeLog{newFakeLog(t, false), newFakeLog(t, true)}
+	logs := []*cttest.Log{newFakeLog(t, false), newFakeLog(t, true)}
 	for _, fl := range logs {
-		fl.addN(700, "com")
-		fl.publish()
-		fl.maxBatch = 50
+		must(t, fl.AddN(700, "com"))
+		fl.Publish()
+		fl.SetFaults(cttest.Faults{MaxBatch: 50})
 	}
 	dir := t.TempDir()
 	outPath := filepath.Join(dir, "out.jsonl")
@@ -268,7 +264,7 @@ func TestRestartExactlyOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := TailConfig{Logs: []Log{logs[0].log(), logs[1].log()}, Start: Start{FromStart: true},
+		cfg := TailConfig{Logs: []Log{logOf(t, logs[0]), logOf(t, logs[1])}, Start: Start{FromStart: true},
 			StateDir: filepath.Join(dir, "state"), Poll: 10 * time.Millisecond, Out: f, Format: jsonLine,
 			CommitEvery: 15 * time.Millisecond, Concurrency: 2}
 		tl, err := NewTailer(cfg)
@@ -297,7 +293,7 @@ func TestRestartExactlyOnce(t *testing.T) {
 		evs = evs[:n-1]
 	}
 	for _, fl := range logs {
-		checkIndexes(t, evs, fl.log().URL, 700)
+		checkIndexes(t, evs, fl.URL(), 700)
 	}
 	var idx []string
 	for _, ev := range evs {
@@ -313,17 +309,18 @@ func TestRestartExactlyOnce(t *testing.T) {
 
 func TestDedupPrecertAndCert(t *testing.T) {
 	a, b := newFakeLog(t, false), newFakeLog(t, true)
-	b.serialBase = a.serialBase
+	b.SetSerialBase(a.SerialBase())
+	b.SetCA(a.CA())
 	// The same certificate: as precertificate in one log, as final
 	// certificate in the other (same serial: index 0 in both).
-	a.add([]string{"who-covid19-relief.com"}, true)
-	b.add([]string{"who-covid19-relief.com"}, false)
-	a.addN(3, "com")
-	b.addN(3, "org")
-	a.publish()
-	b.publish()
+	must(t, a.Add([]string{"who-covid19-relief.com"}, true))
+	must(t, b.Add([]string{"who-covid19-relief.com"}, false))
+	must(t, a.AddN(3, "com"))
+	must(t, b.AddN(3, "org"))
+	a.Publish()
+	b.Publish()
 	var out syncBuffer
-	cfg := testConfig(&out, a.log(), b.log())
+	cfg := testConfig(&out, logOf(t, a), logOf(t, b))
 	var seven time.Time
 	runUntil(t, cfg, func() bool {
 		if seven.IsZero() && len(out.events(t)) >= 7 {

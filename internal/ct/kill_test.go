@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ward-health/ward/internal/ct/cttest"
 )
 
 // killChild, set in the environment, makes the test binary a tailer that
@@ -78,13 +80,13 @@ func TestKill9ExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	logs := []*fakeLog{newFakeLog(t, false), newFakeLog(t, true)}
+	logs := []*cttest.Log{newFakeLog(t, false), newFakeLog(t, true)}
 	cc := childConfig{State: filepath.Join(t.TempDir(), "state"), Output: filepath.Join(t.TempDir(), "out.jsonl")}
 	for _, fl := range logs {
-		fl.addN(1500, "com")
-		fl.publish()
-		fl.maxBatch = 10
-		cc.Logs = append(cc.Logs, childLog{URL: fl.log().URL, Static: fl.static, Key: fl.key.publicB64()})
+		must(t, fl.AddN(1500, "com"))
+		fl.Publish()
+		fl.SetFaults(cttest.Faults{MaxBatch: 10})
+		cc.Logs = append(cc.Logs, childLog{URL: fl.URL(), Static: fl.Kind() == cttest.Static, Key: fl.Key()})
 	}
 	spec, _ := json.Marshal(cc)
 	want := 3000
@@ -132,7 +134,7 @@ func TestKill9ExactlyOnce(t *testing.T) {
 	}
 	evs := parseEvents(t, b)
 	for _, fl := range logs {
-		checkIndexes(t, evs, fl.log().URL, 1500)
+		checkIndexes(t, evs, fl.URL(), 1500)
 	}
 	t.Logf("%d kills, %d before the end", kills, early)
 }
