@@ -3,6 +3,7 @@ package office
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,8 +17,8 @@ import (
 //
 // Two deliberate departures from mraptor: the bare keywords "Call" and
 // "Run" are not counted as execution, because "Call MySub" and
-// "Application.Run" are everyday VBA in benign workbooks; ".Run" on an
-// object (WScript.Shell.Run) is. Full-line comments are ignored.
+// "Application.Run" are everyday VBA in benign workbooks; ".Run" on any
+// other object (WshShell.Run) is. Full-line comments are ignored.
 var (
 	// autoExecPattern matches procedures that Office runs without the
 	// reader asking: document and workbook events, legacy Auto macros,
@@ -46,7 +47,7 @@ var (
 	executePattern = regexp.MustCompile(`(?i)\b(?:Shell|CreateObject|GetObject|SendKeys|MacScript|FollowHyperlink` +
 		`|CreateThread|ShellExecuteA?|ShellExecuteEx|ExecuteExcel4Macro|SetTimer|CallByName` +
 		`|WScript\.Shell|Shell\.Application|PowerShell|mshta|cmd\.exe|wscript|cscript|rundll32|regsvr32|certutil|bitsadmin)\b` +
-		`|\.Run\b|\.Exec\b|\.ShellExecute\b` +
+		`|\b\w+\.(?:Run|Exec|ShellExecute)\b` +
 		`|\bDeclare\b[^\n]+\bLib\b`)
 
 	chrPattern       = regexp.MustCompile(`(?i)\bChr[WB]?\$?\s*\(`)
@@ -118,6 +119,10 @@ func scanMacros(mods []Module) macroFacts {
 		f.autoExec = uniqueMatches(autoExecPattern, code, f.autoExec)
 		f.write = uniqueMatches(writePattern, code, f.write)
 		f.execute = uniqueMatches(executePattern, code, f.execute)
+		// Application.Run starts another macro, not a program.
+		f.execute = slices.DeleteFunc(f.execute, func(s string) bool {
+			return strings.HasPrefix(strings.ToLower(s), "application.")
+		})
 		chr += len(chrPattern.FindAllStringIndex(code, -1))
 		if strReversePat.MatchString(code) {
 			f.hints = appendOnce(f.hints, "StrReverse")
