@@ -163,16 +163,6 @@ func (a *analyzer) add(signal string, class finding.Class, score int, format str
 	a.rep.Findings = append(a.rep.Findings, finding.Finding{Signal: signal, Detail: detail, Score: score, Class: class})
 }
 
-// has reports whether a finding with this signal was added.
-func (a *analyzer) has(signal string) bool {
-	for _, f := range a.rep.Findings {
-		if f.Signal == signal {
-			return true
-		}
-	}
-	return false
-}
-
 // errorf records a structural error and lets the analysis go on.
 func (a *analyzer) errorf(format string, args ...any) {
 	if len(a.rep.Errors) >= maxErrors {
