@@ -32,7 +32,7 @@ func readManifest(t testing.TB) []manifestEntry {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 7 || cols[0] == "path" {
+		if len(cols) < 6 || cols[0] == "path" {
 			continue
 		}
 		out = append(out, manifestEntry{path: cols[0], container: cols[3], notes: cols[len(cols)-1]})
