@@ -23,6 +23,8 @@ Usage:
     ward match [flags]                  find names that imitate a protected brand
     ward eval [flags]                   measure the matcher on ../shared/data
     ward ct tail [flags]                follow Certificate Transparency logs
+    ward mail analyze [flags] FILE|DIR  judge reported mail: malicious, phishing, suspicious, clean
+    ward mail eval [flags]              measure the mail analyzer on ../shared/data/mail
     ward brands [-brands FILE]          print the brand set in effect
     ward version                        print the version
 
@@ -33,6 +35,7 @@ Examples:
     echo rivm-coronatest.nl | ward match -jsonl
     ward match -brands brands.yaml -l names.txt -silent
     ward ct tail -brands brands.yaml -state ./ct-state
+    ward mail analyze -jsonl -fail-on phishing reported/
 `
 
 // command is one subcommand. run receives the arguments after the command
@@ -70,6 +73,7 @@ func commands() []command {
 		{"match", runMatch},
 		{"eval", runEval},
 		{"ct", runCT},
+		{"mail", runMail},
 		{"brands", runBrands},
 		{"version", runVersion},
 	}

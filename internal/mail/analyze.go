@@ -1,0 +1,428 @@
+package mail
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/ward-health/ward/internal/lookalike"
+	"github.com/ward-health/ward/internal/mail/attach"
+	"github.com/ward-health/ward/internal/mail/finding"
+)
+
+// Bounds on what a result carries.
+const (
+	maxHeaderText = 512 // subject, from, message_id
+	maxIOCs       = 500 // per indicator kind
+	maxAddresses  = 20  // per address header
+)
+
+// collector gathers findings, one per signal: repeats of a signal only
+// count toward "and N more" in the first one's detail.
+type collector struct {
+	fs    []finding.Finding
+	index map[string]int
+	more  map[string]int
+}
+
+func newCollector() *collector {
+	return &collector{index: map[string]int{}, more: map[string]int{}}
+}
+
+func (c *collector) add(f finding.Finding) {
+	if i, ok := c.index[f.Signal]; ok {
+		c.more[f.Signal]++
+		if f.Score > c.fs[i].Score || f.Class != finding.Weak && c.fs[i].Class == finding.Weak {
+			c.fs[i] = f
+		}
+		return
+	}
+	c.index[f.Signal] = len(c.fs)
+	c.fs = append(c.fs, f)
+}
+
+func (c *collector) findings() []finding.Finding {
+	out := make([]finding.Finding, len(c.fs))
+	copy(out, c.fs)
+	for i := range out {
+		if n := c.more[out[i].Signal]; n > 0 {
+			out[i].Detail += fmt.Sprintf(" (and %d more)", n)
+		}
+	}
+	return out
+}
+
+// iocList gathers indicators without duplicates, within maxIOCs.
+type iocList struct {
+	seen map[string]bool
+	list []string
+}
+
+func (l *iocList) add(s string) {
+	if s == "" || len(l.list) >= maxIOCs {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if !l.seen[s] {
+		l.seen[s] = true
+		l.list = append(l.list, s)
+	}
+}
+
+func (l *iocList) sorted() []string {
+	out := append([]string{}, l.list...)
+	slices.Sort(out)
+	return out
+}
+
+// Analyze judges one message. name is what the result's "file" says. It
+// never panics and always returns a result: problems with the message are
+// in Errors, bounds reached are reasons with the Limit class.
+func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result {
+	ctx, cancel := context.WithTimeout(ctx, a.lim.Timeout)
+	defer cancel()
+	res := Result{File: name, Reasons: []finding.Finding{}, Attachments: []Attachment{}, Errors: []string{}}
+	c := newCollector()
+	lim := a.lim
+	if int64(len(raw)) > lim.MaxSize {
+		c.add(limitFinding(fmt.Sprintf("the message is %d bytes, over the %d-byte limit; it was not examined", len(raw), lim.MaxSize)))
+		// Read only the header for the result's subject and sender.
+		raw = raw[:min(len(raw), maxHeaderBytes)]
+		lim.MaxParts = 1
+	}
+	p := parse(ctx, raw, lim)
+	var iocs struct{ urls, domains, ips, emails, hashes iocList }
+
+	var from address
+	var replyTo []address
+	var returnPath address
+	if p.headerOK {
+		h := p.header
+		res.Subject = truncate(headerText(h.Get("Subject")), maxHeaderText)
+		res.MessageID = truncate(strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"), maxHeaderText)
+		rawFrom := h.Get("From")
+		if froms := parseAddresses(rawFrom, maxAddresses); len(froms) > 0 {
+			from = froms[0]
+		}
+		res.From = truncate(displayAddress(from, rawFrom), maxHeaderText)
+		replyTo = parseAddresses(h.Get("Reply-To"), maxAddresses)
+		if rps := parseAddresses(h.Get("Return-Path"), 1); len(rps) > 0 {
+			returnPath = rps[0]
+		}
+		for _, ad := range append([]address{from, returnPath}, replyTo...) {
+			if strings.Contains(ad.addr, "@") {
+				iocs.emails.add(ad.addr)
+			}
+		}
+		if from.domain != "" {
+			iocs.domains.add(from.domain)
+		}
+		a.senderSignals(from, replyTo, returnPath, c.add)
+		var st authState
+		a.trustedResults(h, from.domain, &st, c.add)
+		a.verifyDKIM(ctx, raw, from.domain, &st, c.add)
+		alignment(st, from.domain, c.add)
+	}
+
+	// Links from the text and HTML bodies.
+	var links []link
+	linksTruncated := false
+	var text strings.Builder
+	text.WriteString(res.Subject)
+	text.WriteByte('\n')
+	for _, t := range p.texts {
+		if text.Len() < maxLureText {
+			text.WriteString(truncate(t, maxLureText-text.Len()))
+			text.WriteByte('\n')
+		}
+		for _, u := range textURLs(t, lim.MaxLinks-len(links)+1) {
+			if len(links) >= lim.MaxLinks {
+				linksTruncated = true
+				break
+			}
+			links = append(links, link{url: u, where: "text"})
+		}
+	}
+	for _, doc := range p.htmls {
+		s := scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks-len(links))
+		if s.truncated {
+			if len(links)+len(s.links) >= lim.MaxLinks {
+				linksTruncated = true
+			} else {
+				c.add(limitFinding(fmt.Sprintf("an HTML part has more than %d tokens; the rest was not examined", lim.MaxHTMLTokens)))
+			}
+		}
+		links = append(links, s.links...)
+		if text.Len() < maxLureText {
+			text.WriteString(truncate(s.text.String(), maxLureText-text.Len()))
+			text.WriteByte('\n')
+		}
+		a.htmlSignals(s, from.domain, c.add)
+	}
+	if linksTruncated {
+		c.add(limitFinding(fmt.Sprintf("more than %d links; the rest were not examined", lim.MaxLinks)))
+	}
+	body := text.String()
+
+	// Attachments, with the passwords written in the body.
+	pws := passwords(body)
+	var attURLs []string
+	for _, ra := range p.attachments {
+		if ctx.Err() != nil {
+			c.add(limitFinding(fmt.Sprintf("the time limit of %v per message was reached before all attachments were examined", lim.Timeout)))
+			break
+		}
+		rep := attach.Analyze(ctx, attach.Attachment{Name: ra.name, DeclaredType: ra.ctype, Data: ra.data, Passwords: pws}, lim.Attach)
+		att := Attachment{Name: truncate(ra.name, 256), Type: rep.Type, Size: int64(len(ra.data)), SHA256: rep.SHA256, Findings: []finding.Finding{}}
+		if att.SHA256 == "" {
+			sum := sha256.Sum256(ra.data)
+			att.SHA256 = hex.EncodeToString(sum[:])
+		}
+		if att.Type == "" {
+			att.Type = ra.ctype
+		}
+		foldReport(&att, rep, "", 0, &attURLs, p, c)
+		iocs.hashes.add(att.SHA256)
+		if a.iocs.matchHash(att.SHA256) {
+			c.add(finding.Finding{Signal: sigIOCHash, Score: 100, Class: finding.Malware,
+				Detail: fmt.Sprintf("the attachment %q is a known malicious file (sha256 %s)", truncate(ra.name, 80), att.SHA256)})
+		}
+		for _, f := range att.Findings {
+			c.add(f)
+		}
+		res.Attachments = append(res.Attachments, att)
+	}
+	for _, u := range attURLs {
+		if len(links) >= lim.MaxLinks {
+			break
+		}
+		links = append(links, link{url: u, where: "attachment"})
+	}
+
+	a.linkSignals(links, from.domain, c.add, &iocs.urls, &iocs.domains, &iocs.ips)
+	for _, f := range lures(body) {
+		c.add(f)
+	}
+	for _, l := range p.limits {
+		c.add(limitFinding(l))
+	}
+
+	res.Reasons = c.findings()
+	res.Verdict, res.Score = Decide(res.Reasons)
+	res.IOCs = IOCs{URLs: iocs.urls.sorted(), Domains: iocs.domains.sorted(), IPs: iocs.ips.sorted(),
+		Emails: iocs.emails.sorted(), Hashes: iocs.hashes.sorted()}
+	res.Errors = append(res.Errors, p.errors...)
+	return res
+}
+
+// foldReport copies an attachment report's findings into att, members'
+// findings included with the member's name, and gathers URLs and limits.
+func foldReport(att *Attachment, rep attach.Report, prefix string, depth int, urls *[]string, p *parsed, c *collector) {
+	for _, f := range rep.Findings {
+		if prefix != "" {
+			f.Detail = prefix + ": " + f.Detail
+		}
+		att.Findings = append(att.Findings, f)
+	}
+	*urls = append(*urls, rep.URLs...)
+	if rep.Limit != "" {
+		c.add(limitFinding(fmt.Sprintf("attachment %q: %s", truncate(att.Name, 80), rep.Limit)))
+	}
+	for _, e := range rep.Errors {
+		p.errorf("attachment %q: %s", truncate(att.Name, 80), e)
+	}
+	if depth >= 8 {
+		return
+	}
+	for _, m := range rep.Members {
+		name := m.Name
+		if prefix != "" {
+			name = prefix + "/" + m.Name
+		}
+		foldReport(att, m, truncate(name, 200), depth+1, urls, p, c)
+	}
+}
+
+func limitFinding(what string) finding.Finding {
+	return finding.Finding{Signal: sigLimit, Score: 0, Class: finding.Limit, Detail: "analysis limit reached: " + what}
+}
+
+func headerText(v string) string {
+	return strings.TrimSpace(decodeWords(v))
+}
+
+// displayAddress renders a From address for people: "Name <addr>".
+func displayAddress(a address, raw string) string {
+	switch {
+	case a.addr == "":
+		return headerText(raw)
+	case a.name == "":
+		return a.addr
+	}
+	return a.name + " <" + a.addr + ">"
+}
+
+// smuggleRE finds the building blocks of HTML smuggling: a file built in
+// the browser from data carried in the page, then offered for download.
+var (
+	smuggleBuild = regexp.MustCompile(`(?i)\bnew\s+Blob\s*\(|\batob\s*\(|Uint8Array|base64,|fromCharCode`)
+	smuggleSave  = regexp.MustCompile(`(?i)msSaveOrOpenBlob|msSaveBlob|createObjectURL|\.download\s*=|download=|\.click\s*\(`)
+)
+
+// htmlSignals looks at the message's own HTML body.
+func (a *Analyzer) htmlSignals(s *htmlScan, fromDomain string, add func(finding.Finding)) {
+	for _, action := range s.passwordForms {
+		where := "posting it back to the page"
+		if action != "" {
+			where = "posting it to " + truncate(action, 120)
+		}
+		add(finding.Finding{Signal: sigHTMLForm, Score: 60, Class: finding.Phishing,
+			Detail: "the message itself contains a form that asks for a password, " + where})
+	}
+	for _, action := range s.forms {
+		li, ok := parseLink(action)
+		if ok && li.host != "" && !aligned(li.host, fromDomain) {
+			add(finding.Finding{Signal: sigHTMLExtForm, Score: 20, Class: finding.Weak,
+				Detail: "the message contains a form that sends what you type to " + li.host})
+		}
+	}
+	if s.scriptCount > 0 {
+		sc := s.scripts.String()
+		if smuggleBuild.MatchString(sc) && smuggleSave.MatchString(sc) {
+			add(finding.Finding{Signal: sigHTMLSmuggling, Score: 80, Class: finding.Malware,
+				Detail: "a script in the message builds a file from data it carries and saves it (HTML smuggling)"})
+		} else {
+			add(finding.Finding{Signal: sigHTMLScript, Score: 10, Class: finding.Weak,
+				Detail: "the message body contains a script"})
+		}
+	}
+	if s.metaRefresh != "" {
+		add(finding.Finding{Signal: sigHTMLMetaRefresh, Score: 15, Class: finding.Weak,
+			Detail: "the message redirects by itself to " + truncate(s.metaRefresh, 120)})
+	}
+}
+
+// linkSignals judges every link and gathers the indicators.
+func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding.Finding), urls, domains, ips *iocList) {
+	checked := map[string]bool{}
+	for _, l := range links {
+		li, ok := parseLink(l.url)
+		if !ok {
+			continue
+		}
+		switch li.scheme {
+		case "javascript":
+			add(finding.Finding{Signal: sigLinkJavascript, Score: 20, Class: finding.Weak,
+				Detail: "a link runs a script (" + truncate(li.target, 60) + ")"})
+			continue
+		case "data":
+			add(finding.Finding{Signal: sigLinkDataURL, Score: 25, Class: finding.Weak,
+				Detail: "a link opens content carried in the link itself (" + truncate(li.target, 60) + ")"})
+			continue
+		}
+		urls.add(truncate(li.target, 2048))
+		if a.iocs.matchURL(li.target) || li.target != li.raw && a.iocs.matchURL(li.raw) {
+			add(finding.Finding{Signal: sigIOCURL, Score: 80, Class: finding.Phishing,
+				Detail: "a link is a known malicious URL: " + truncate(li.target, 200)})
+		}
+		if li.ip {
+			ips.add(li.host)
+			add(finding.Finding{Signal: sigLinkIP, Score: 20, Class: finding.Weak,
+				Detail: "a link points to a bare IP address (" + li.host + ") instead of a name"})
+			if a.iocs.matchIP(li.host) {
+				add(finding.Finding{Signal: sigIOCIP, Score: 80, Class: finding.Phishing,
+					Detail: "a link points to a known malicious IP address " + li.host})
+			}
+			continue
+		}
+		domains.add(li.host)
+		if li.userinfo {
+			add(finding.Finding{Signal: sigLinkUserinfo, Score: 25, Class: finding.Weak,
+				Detail: "a link hides its real destination " + li.host + " behind a user@ prefix"})
+		}
+		if d := a.iocs.matchHost(li.host); d != "" {
+			add(finding.Finding{Signal: sigIOCDomain, Score: 80, Class: finding.Phishing,
+				Detail: "a link leads to the known malicious domain " + d})
+		}
+		org := lookalike.Registrable(li.host)
+		if shorteners[li.host] || shorteners[org] {
+			add(finding.Finding{Signal: sigLinkShortener, Score: 15, Class: finding.Weak,
+				Detail: "a link goes through the URL shortener " + li.host + ", which hides where it leads"})
+		}
+		if !checked[li.host] {
+			checked[li.host] = true
+			if mixedScript(li.host) {
+				add(finding.Finding{Signal: sigLinkMixedScript, Score: 35, Class: finding.Weak,
+					Detail: "a link's domain " + li.host + " mixes alphabets to look like another name"})
+			} else if strings.Contains(li.host, "xn--") {
+				add(finding.Finding{Signal: sigLinkPunycode, Score: 10, Class: finding.Weak,
+					Detail: "a link's domain " + li.host + " uses international characters"})
+			}
+			if len(checked) <= 200 {
+				a.lookalikeDomain(sigLookalikeLink, "link domain", li.host, add)
+			}
+		}
+		if freeHosting[li.host] || freeHosting[org] || hostUnderSet(li.host, freeHosting) {
+			add(finding.Finding{Signal: sigLinkFreeHosting, Score: 20, Class: finding.Weak,
+				Detail: "a link leads to " + li.host + ", a free hosting or form service where anyone can publish a page at once"})
+		}
+		if l.where == "href" && !aligned(li.host, fromDomain) {
+			if w := actionText(l.text); w != "" {
+				add(finding.Finding{Signal: sigLinkAction, Score: 20, Class: finding.Weak,
+					Detail: fmt.Sprintf("a link asks you to %q on %s, a site other than the sender's", w, li.host)})
+			}
+		}
+		if shown := shownHost(l.text); shown != "" && l.where == "href" && !aligned(shown, li.host) {
+			score := 25
+			if a.isProtected(shown) {
+				score = 45
+			}
+			add(finding.Finding{Signal: sigLinkTextMismatch, Score: score, Class: finding.Weak,
+				Detail: fmt.Sprintf("a link shows %s but leads to %s", shown, li.host)})
+		}
+	}
+}
+
+// isProtected reports whether domain belongs to a protected brand or the
+// recipient's own organisation.
+func (a *Analyzer) isProtected(domain string) bool {
+	for _, bn := range a.names {
+		if underAny(domain, bn.domains) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostUnderSet reports whether host is under one of the multi-label
+// entries of set (e.g. "x.blob.core.windows.net").
+func hostUnderSet(host string, set map[string]bool) bool {
+	for i := strings.IndexByte(host, '.'); i >= 0; i = strings.IndexByte(host, '.') {
+		host = host[i+1:]
+		if set[host] {
+			return true
+		}
+	}
+	return false
+}
+
+// actionText returns the log-in or confirmation words a link's text uses,
+// or "".
+func actionText(text string) string {
+	if text == "" || len(text) > 200 {
+		return ""
+	}
+	low := strings.ToLower(text)
+	for _, w := range actionWords {
+		if containsWord(low, w, false) {
+			return w
+		}
+	}
+	return ""
+}
