@@ -64,8 +64,8 @@ var scriptTypes = map[string]bool{
 // An extension missing here is not compared.
 var extTypes = map[string][]string{
 	"pdf": {"pdf"}, "doc": {"ole", "rtf", "html", "xml", "ooxml"}, "dot": {"ole", "rtf"}, "xls": {"ole", "html", "xml", "text", "ooxml"},
-	"ppt": {"ole"}, "docx": {"ooxml"}, "docm": {"ooxml"}, "dotm": {"ooxml"}, "xlsx": {"ooxml"}, "xlsm": {"ooxml"}, "xlsb": {"ooxml"},
-	"pptx": {"ooxml"}, "pptm": {"ooxml"}, "rtf": {"rtf"}, "odt": {"odf", "zip"}, "ods": {"odf", "zip"}, "odp": {"odf", "zip"},
+	"ppt": {"ole"}, "docx": {"ooxml", "ole"}, "docm": {"ooxml", "ole"}, "dotm": {"ooxml", "ole"}, "xlsx": {"ooxml", "ole"}, "xlsm": {"ooxml", "ole"}, "xlsb": {"ooxml", "ole"},
+	"pptx": {"ooxml", "ole"}, "pptm": {"ooxml", "ole"}, "rtf": {"rtf"}, "odt": {"odf", "zip"}, "ods": {"odf", "zip"}, "odp": {"odf", "zip"},
 	"zip": {"zip", "ooxml", "jar", "odf", "apk", "appx"}, "rar": {"rar"}, "7z": {"7z"}, "gz": {"gzip"}, "tgz": {"gzip"},
 	"bz2": {"bzip2"}, "xz": {"xz"}, "zst": {"zstd"}, "cab": {"cab"}, "tar": {"tar"}, "iso": {"iso", "udf"}, "img": {"iso", "udf", "data"},
 	"vhd": {"vhd"}, "vhdx": {"vhdx"}, "lnk": {"lnk"}, "chm": {"chm"}, "msi": {"msi"}, "one": {"one"}, "jar": {"jar", "zip"},
@@ -91,9 +91,9 @@ var mimeTypes = map[string][]string{
 	"application/pdf":          {"pdf"},
 	"application/msword":       {"ole", "rtf", "ooxml", "html", "xml"},
 	"application/vnd.ms-excel": {"ole", "ooxml", "html", "xml", "text"},
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   {"ooxml"},
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         {"ooxml"},
-	"application/vnd.openxmlformats-officedocument.presentationml.presentation": {"ooxml"},
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   {"ooxml", "ole"},
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         {"ooxml", "ole"},
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": {"ooxml", "ole"},
 	"application/zip":              {"zip", "ooxml", "jar", "odf", "apk", "appx"},
 	"application/x-zip-compressed": {"zip", "ooxml", "jar", "odf", "apk", "appx"},
 	"application/rtf":              {"rtf"},

@@ -1,6 +1,7 @@
 package attach
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -55,7 +56,9 @@ func (z *analyzer) text(r *Report, k kind, data []byte, depth int, here string) 
 			addURL(r, u)
 		}
 	}
-	z.scriptSignals(r, k.typ, t, lt, depth, here)
+	ext := extension(r.Name)
+	run := runnable(k.typ) && (ext == "" || dangerousExt[ext].class == finding.Malware)
+	z.scriptSignals(r, k.typ, run, t, lt, depth, here)
 	if markup {
 		z.htmlSignals(r, k.typ, t, lt, page, depth, here)
 	}
@@ -73,9 +76,9 @@ func found(lt string, list []string) []string {
 }
 
 // scriptSignals looks for dropper and downloader behaviour in any text.
-// The findings are Malware only for files that run on a double click.
-func (z *analyzer) scriptSignals(r *Report, typ, t, lt string, depth int, here string) {
-	run := runnable(typ)
+// The findings are Malware only when run is set: the file is a script
+// that Windows runs on a double click (by its extension).
+func (z *analyzer) scriptSignals(r *Report, typ string, run bool, t, lt string, depth int, here string) {
 	dl, wr, ex, tmp, enc := found(lt, kwDownload), found(lt, kwWrite), found(lt, kwExecute), found(lt, kwTemp), found(lt, kwEncoded)
 	if typ == "html" || typ == "svg" || typ == "xml" || typ == "text" {
 		// ".write(" is document.write in a page, ".run " ordinary prose.
@@ -150,6 +153,9 @@ func (z *analyzer) embeddedExecutables(r *Report, t, lt string, extract bool, de
 			if !extract || !z.canOpen(r, depth, here) {
 				continue
 			}
+			if seenMember(r, data) {
+				continue
+			}
 			z.total += int64(len(data))
 			if !z.member(r, fmt.Sprintf("decoded-%d.bin", n), "", data, depth, here) {
 				return n
@@ -159,33 +165,65 @@ func (z *analyzer) embeddedExecutables(r *Report, t, lt string, extract bool, de
 	return n
 }
 
+// seenMember reports whether r already has a member with this content
+// (a payload found twice, e.g. as a data: link and as base64 text).
+func seenMember(r *Report, data []byte) bool {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	for _, m := range r.Members {
+		if m.SHA256 == h {
+			return true
+		}
+	}
+	return false
+}
+
 // decodeBase64Run decodes the base64 text starting at at (skipping line
 // breaks, quotes and string concatenations that split it), up to
 // maxPayloadText characters. It returns the bytes and where the run ended.
 func decodeBase64Run(t string, at int) ([]byte, int) {
 	var sb strings.Builder
 	i := at
+loop:
 	for ; i < len(t) && sb.Len() < maxPayloadText; i++ {
 		c := t[i]
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
 			sb.WriteByte(c)
-		case c == '\r' || c == '\n' || c == ' ' || c == '\t':
-		case c == '"' || c == '\'' || c == '&' || c == '_':
-			// "TVqQ" & _ \n "AAMA": joined string pieces
-		case c == '=':
+		case c == '\r' || c == '\n':
+		case c == '"' || c == '\'':
+			// "TVqQ" & _ <newline> "AAMA" or 'TVqQ' + 'AAMA': joined pieces.
+			j := skipSpace(t, i+1, false)
+			if j >= len(t) || (t[j] != '&' && t[j] != '+') {
+				break loop
+			}
+			j = skipSpace(t, j+1, true)
+			if j >= len(t) || t[j] != c {
+				break loop
+			}
+			i = j
 		default:
-			goto done
+			break loop
 		}
 	}
-done:
-	s := sb.String()
-	s = s[:len(s)/4*4]
-	out, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, i
+	return decodeBase64(sb.String()), i
+}
+
+// skipSpace skips blanks (and, with lines set, line breaks and the VBScript
+// line continuation "_") from i, at most 64 bytes.
+func skipSpace(t string, i int, lines bool) int {
+	for n := 0; i < len(t) && n < 64; i, n = i+1, n+1 {
+		switch t[i] {
+		case ' ', '\t':
+		case '\r', '\n', '_':
+			if !lines {
+				return i
+			}
+		default:
+			return i
+		}
 	}
-	return out, i
+	return i
 }
 
 // decodeHexRun decodes hex digits starting at at.
@@ -295,7 +333,7 @@ func (z *analyzer) htmlSignals(r *Report, typ, t, lt string, f htmlFacts, depth 
 			continue
 		}
 		smuggled++
-		if z.canOpen(r, depth, here) {
+		if !seenMember(r, data) && z.canOpen(r, depth, here) {
 			z.total += int64(len(data))
 			if !z.member(r, fmt.Sprintf("smuggled-%d", smuggled), mediatype, data, depth, here) {
 				break
@@ -366,7 +404,7 @@ func (z *analyzer) smuggledBlobs(r *Report, t string, depth int, here string) in
 			continue
 		}
 		n++
-		if !z.canOpen(r, depth, here) {
+		if seenMember(r, data) || !z.canOpen(r, depth, here) {
 			continue
 		}
 		z.total += int64(len(data))
