@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
+	"github.com/emersion/go-message"
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail/attach"
 	"github.com/ward-health/ward/internal/mail/finding"
@@ -107,9 +109,11 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		res.Subject = truncate(headerText(h.Get("Subject")), maxHeaderText)
 		res.MessageID = truncate(strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"), maxHeaderText)
 		rawFrom := h.Get("From")
-		if froms := parseAddresses(rawFrom, maxAddresses); len(froms) > 0 {
+		froms := parseAddresses(rawFrom, maxAddresses)
+		if len(froms) > 0 {
 			from = froms[0]
 		}
+		headerSignals(h, froms, res.Subject, c.add)
 		res.From = truncate(displayAddress(from, rawFrom), maxHeaderText)
 		replyTo = parseAddresses(h.Get("Reply-To"), maxAddresses)
 		if rps := parseAddresses(h.Get("Return-Path"), 1); len(rps) > 0 {
@@ -288,7 +292,7 @@ func (a *Analyzer) htmlSignals(s *htmlScan, fromDomain string, add func(finding.
 	for _, action := range s.forms {
 		li, ok := parseLink(action)
 		if ok && li.host != "" && !aligned(li.host, fromDomain) {
-			add(finding.Finding{Signal: sigHTMLExtForm, Score: 20, Class: finding.Weak,
+			add(finding.Finding{Signal: sigHTMLExtForm, Score: 5, Class: finding.Weak,
 				Detail: "the message contains a form that sends what you type to " + li.host})
 		}
 	}
@@ -379,7 +383,7 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 			}
 		}
 		if shown := shownHost(l.text); shown != "" && l.where == "href" && !aligned(shown, li.host) {
-			score := 25
+			score := 20
 			if a.isProtected(shown) {
 				score = 45
 			}
@@ -393,7 +397,7 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 // recipient's own organisation.
 func (a *Analyzer) isProtected(domain string) bool {
 	for _, bn := range a.names {
-		if underAny(domain, bn.domains) {
+		if !bn.common && underAny(domain, bn.domains) {
 			return true
 		}
 	}
@@ -425,4 +429,87 @@ func actionText(text string) string {
 		}
 	}
 	return ""
+}
+
+// headerSignals looks at the shape of From and Subject: several or broken
+// sender addresses, and the recipient's own address in the subject, which
+// bulk phishing uses to look personal.
+func headerSignals(h message.Header, froms []address, subject string, add func(finding.Finding)) {
+	switch {
+	case len(froms) > 1:
+		add(finding.Finding{Signal: sigFromMalformed, Score: 10, Class: finding.Weak,
+			Detail: fmt.Sprintf("the From header names %d senders", len(froms))})
+	case len(froms) == 1 && (froms[0].lenient || !plausibleDomain(froms[0].domain)):
+		add(finding.Finding{Signal: sigFromMalformed, Score: 10, Class: finding.Weak,
+			Detail: "the From header is malformed: " + truncate(h.Get("From"), 80)})
+	}
+	if len(froms) > 0 && mixedScriptText(froms[0].name) {
+		add(finding.Finding{Signal: sigDisplayNameMixedScript, Score: 35, Class: finding.Weak,
+			Detail: fmt.Sprintf("the sender's name %q mixes alphabets to look like another name", truncate(froms[0].name, 80))})
+	}
+	if obfuscated(subject) || len(froms) > 0 && obfuscated(froms[0].name) {
+		add(finding.Finding{Signal: sigObfuscatedText, Score: 20, Class: finding.Weak,
+			Detail: "the subject or sender's name is written with invisible or look-alike characters to slip past filters"})
+	}
+	low := strings.ToLower(subject)
+	var rcpts []address
+	for _, k := range []string{"To", "Delivered-To", "X-Original-To"} {
+		rcpts = append(rcpts, parseAddresses(h.Get(k), maxAddresses)...)
+	}
+	for _, to := range rcpts {
+		local, _, ok := strings.Cut(to.addr, "@")
+		if ok && len(local) >= 3 && strings.Contains(low, to.addr) {
+			add(finding.Finding{Signal: sigSubjectRecipient, Score: 15, Class: finding.Weak,
+				Detail: "the subject repeats the recipient's address " + to.addr + " to look personal"})
+			break
+		}
+	}
+}
+
+// mixedScriptText reports whether a word of s mixes Latin letters with
+// Cyrillic, Greek or Armenian ones ("Lеԁgеr" with Cyrillic е and ԁ).
+func mixedScriptText(s string) bool {
+	for _, word := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		var latin, other bool
+		for _, r := range word {
+			switch {
+			case r < 0x250:
+				latin = true
+			case unicode.Is(unicode.Cyrillic, r), unicode.Is(unicode.Greek, r), unicode.Is(unicode.Armenian, r):
+				other = true
+			}
+		}
+		if latin && other {
+			return true
+		}
+	}
+	return false
+}
+
+// plausibleDomain reports whether d looks like a domain name that mail can
+// come from: letters, digits, hyphens and dots, with a dot, no empty label.
+func plausibleDomain(d string) bool {
+	if d == "" || len(d) > 253 || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for _, c := range d {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c >= 0x80) {
+			return false
+		}
+	}
+	return true
+}
+
+// obfuscated reports text with invisible characters (zero-width,
+// variation selectors, tags) between letters, or letters taken from the
+// mathematical alphanumeric block ("𝖤𝖣𝖤𝖪𝖠"), both used to dodge filters.
+func obfuscated(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x034F, r == 0x00AD,
+			r >= 0xE0000 && r <= 0xE007F, r >= 0xE0100 && r <= 0xE01EF, r >= 0x1D400 && r <= 0x1D7FF:
+			return true
+		}
+	}
+	return false
 }

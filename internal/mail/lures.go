@@ -55,6 +55,12 @@ var lureWords = []struct {
 		"betaling", "betalen", "paiement", "pago", "zahlung", "pagamento", "overdue", "achterstallig",
 		"wire transfer", "bank details", "iban", "bonifico", "überweisung", "virement", "transferencia",
 	}},
+	{sigLurePrize, "prize or reward", []string{
+		"you have been selected", "you've been selected", "winner", "congratulations", "reward", "prize",
+		"gift card", "voucher", "gewinner", "gewinnen", "gutschein", "herzlichen glückwunsch", "ausgewählt",
+		"félicitations", "cadeau", "gagnant", "gagner", "premio", "ganador", "enhorabuena", "regalo",
+		"vincitore", "congratulazioni", "gefeliciteerd", "gewonnen", "winnaar", "cadeaubon", "prijs",
+	}},
 	{sigLureAccount, "account or password", []string{
 		"verify your account", "confirm your account", "your password", "password expires",
 		"password will expire", "mailbox", "account suspended", "account will be", "wachtwoord",

@@ -394,6 +394,9 @@ func decodeWords(s string) string {
 // address is one mailbox from a header, lower-cased domain.
 type address struct {
 	name, addr, domain string
+	// lenient is true when the header was not valid RFC 5322 and the
+	// address was recovered by the lenient reader.
+	lenient bool
 }
 
 // parseAddresses reads an address-list header value leniently: the strict
@@ -419,7 +422,9 @@ func parseAddresses(v string, max int) []address {
 	if i := strings.LastIndexByte(dv, '<'); i >= 0 {
 		if j := strings.IndexByte(dv[i:], '>'); j > 0 {
 			name := strings.Trim(strings.TrimSpace(dv[:i]), `"' `)
-			return []address{newAddress(name, strings.TrimSpace(dv[i+1:i+j]))}
+			a := newAddress(name, strings.TrimSpace(dv[i+1:i+j]))
+			a.lenient = true
+			return []address{a}
 		}
 	}
 	for _, f := range strings.Fields(dv) {
@@ -427,10 +432,12 @@ func parseAddresses(v string, max int) []address {
 			f = strings.Trim(f, `<>"'(),;`)
 			name := strings.TrimSpace(strings.Replace(dv, f, "", 1))
 			name = strings.Trim(name, `<>"'() `)
-			return []address{newAddress(name, f)}
+			a := newAddress(name, f)
+			a.lenient = true
+			return []address{a}
 		}
 	}
-	return []address{{name: dv}}
+	return []address{{name: dv, lenient: true}}
 }
 
 func newAddress(name, addr string) address {

@@ -11,10 +11,14 @@ const (
 	sigDKIMInvalid   = "dkim_invalid"
 	sigDMARCUnalign  = "dmarc_unaligned"
 
-	sigDisplayNameAddress = "display_name_address"
-	sigDisplayNameBrand   = "display_name_brand"
-	sigDisplayNameOwnOrg  = "display_name_own_org"
-	sigFreemailRole       = "freemail_role_name"
+	sigDisplayNameAddress     = "display_name_address"
+	sigDisplayNameBrand       = "display_name_brand"
+	sigDisplayNameOwnOrg      = "display_name_own_org"
+	sigFreemailRole           = "freemail_role_name"
+	sigDisplayNameMixedScript = "display_name_mixed_script"
+	sigFromMalformed          = "from_malformed"
+	sigSubjectRecipient       = "subject_recipient"
+	sigObfuscatedText         = "obfuscated_text"
 
 	sigLookalikeSender     = "lookalike_sender"
 	sigLookalikeReplyTo    = "lookalike_reply_to"
@@ -54,4 +58,5 @@ const (
 	sigLureDonation  = "lure_donation"
 	sigLurePayment   = "lure_payment"
 	sigLureAccount   = "lure_account"
+	sigLurePrize     = "lure_prize"
 )
