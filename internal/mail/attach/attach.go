@@ -366,7 +366,7 @@ func clip(s string, n int) string {
 
 // readBudget returns how many decompressed bytes a member may produce: the
 // smallest of MaxFileSize, what is left of MaxTotal and, when compressed is
-// positive, MaxRatio times compressed (but never below 1 MiB, so that small
+// positive, MaxRatio times compressed (but never below 4 MiB, so that small
 // highly compressible files are not called bombs).
 func (z *analyzer) readBudget(compressed int64) (n int64, why string) {
 	n, why = z.lim.MaxFileSize, "size"
@@ -378,7 +378,7 @@ func (z *analyzer) readBudget(compressed int64) (n int64, why string) {
 		if compressed > (1<<62)/z.lim.MaxRatio {
 			r = 1 << 62
 		}
-		r = max(r, 1<<20)
+		r = max(r, 4<<20)
 		if r < n {
 			n, why = r, "ratio"
 		}

@@ -368,8 +368,12 @@ func (z *analyzer) htmlSignals(r *Report, typ, t, lt string, f htmlFacts, depth 
 	if f.refresh != "" && isWebURL(f.refresh) {
 		add(r, "html_redirect", finding.Weak, 3, fmt.Sprintf("%s sends the reader on to %s", here, clip(f.refresh, 200)))
 	} else if typ == "html" || typ == "svg" {
+		compact := lt
+		if strings.Contains(lt, "location") {
+			compact = strings.ReplaceAll(lt, " ", "")
+		}
 		for _, w := range []string{"window.location.href=", "window.location=", "location.replace(", "location.href=", "window.location.replace("} {
-			if strings.Contains(strings.ReplaceAll(lt, " ", ""), w+"\"http") || strings.Contains(strings.ReplaceAll(lt, " ", ""), w+"'http") {
+			if strings.Contains(compact, w+"\"http") || strings.Contains(compact, w+"'http") {
 				add(r, "html_redirect", finding.Weak, 3, fmt.Sprintf("%s sends the reader on to another site by script", here))
 				break
 			}

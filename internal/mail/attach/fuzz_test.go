@@ -1,0 +1,156 @@
+package attach
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/ward-health/ward/internal/mail/finding"
+)
+
+// fuzzLimits keep each fuzz input cheap while still reaching every limit.
+var fuzzLimits = Limits{MaxDepth: 4, MaxFiles: 64, MaxFileSize: 1 << 20, MaxTotal: 4 << 20, MaxRatio: 100}
+
+// checkReport asserts what must hold for any input.
+func checkReport(t *testing.T, r Report, data []byte, lim Limits) {
+	t.Helper()
+	if r.Size != int64(len(data)) || len(r.SHA256) != 64 {
+		t.Fatalf("size %d/%d sha %q", r.Size, len(data), r.SHA256)
+	}
+	if n := countMembers(r); n > lim.MaxFiles {
+		t.Fatalf("%d members, limit %d", n, lim.MaxFiles)
+	}
+	var walk func(Report, int)
+	walk = func(r Report, depth int) {
+		if depth > lim.MaxDepth+1 {
+			t.Fatalf("members nested %d deep, limit %d", depth, lim.MaxDepth)
+		}
+		for _, f := range r.Findings {
+			if f.Signal == "" || f.Class > finding.Limit {
+				t.Fatalf("bad finding %+v", f)
+			}
+		}
+		for _, m := range r.Members {
+			walk(m, depth+1)
+		}
+	}
+	walk(r, 0)
+}
+
+// seeds returns the fixtures of the unit tests, for the fuzzers' corpora.
+func seeds(f *testing.F) [][]byte {
+	out := [][]byte{
+		minimalPE(false), lnkFile(), vbsDropper(), smugglingPage(f), []byte(loginPage),
+		buildZip(f, zipMember{name: "a.exe", data: minimalPE(false)}, zipMember{name: "../b.txt", data: []byte("x"), store: true}),
+		buildZip(f, zipMember{name: "a.exe", data: minimalPE(false), password: "pw"}),
+		buildZip(f, zipMember{name: "a.exe", data: []byte("hello"), password: "pw", aes: 1}),
+		nestedZip(f, zipMember{name: "deep.js", data: []byte("var a")}, 3),
+		gzipOf("x.tar", tarOf(map[string][]byte{"a": []byte("a")}, "a")),
+		buildISO(isoFile{"A.EXE;1", minimalPE(false)}),
+		rar4Fixture("a.exe"), rar5Fixture("b.js"),
+		pdfDoc(`<< /OpenAction << /S /JavaScript /JS (x) >> >>`, flateStream("/Type /EmbeddedFile", minimalPE(false))),
+		pdfDoc(`<< /S /J#61vaScript /URI (https://x.example/) >>`, flateStream("/Type /ObjStm", []byte("<< /Launch /F (cmd.exe) >>"))),
+	}
+	if b, err := os.ReadFile("testdata/zipcrypto.zip"); err == nil {
+		out = append(out, b)
+	}
+	return out
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add("attachment.bin", s)
+	}
+	f.Add("a.pdf.exe", []byte("MZ"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		r := Analyze(context.Background(), Attachment{Name: name, Data: data, Passwords: []string{"pw"}}, fuzzLimits)
+		checkReport(t, r, data, fuzzLimits)
+	})
+}
+
+func FuzzZip(f *testing.F) {
+	for _, s := range seeds(f) {
+		if bytes.HasPrefix(s, []byte("PK")) {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		zd := readZipDir(data, 16)
+		if len(zd.entries) > 16 {
+			t.Fatalf("%d entries, asked for 16", len(zd.entries))
+		}
+		for i := range zd.entries {
+			zd.entries[i].raw(data)
+		}
+		z := &analyzer{ctx: context.Background(), lim: fuzzLimits.withDefaults(), passwords: []string{"pw"}}
+		r := Report{Name: "x.zip", Type: "zip"}
+		z.zip(&r, data, zd, 0, "x.zip")
+		if countMembers(r) > fuzzLimits.MaxFiles {
+			t.Fatalf("too many members")
+		}
+	})
+}
+
+func FuzzPDF(f *testing.F) {
+	for _, s := range seeds(f) {
+		if bytes.HasPrefix(s, []byte("%PDF")) {
+			f.Add(s)
+		}
+	}
+	f.Add([]byte("%PDF-1.4\n1 0 obj << /Filter /FlateDecode >> stream\r\nxx"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := append([]byte("%PDF-1.7\n"), data...)
+		r := Analyze(context.Background(), Attachment{Name: "a.pdf", Data: d}, fuzzLimits)
+		if r.Type != "pdf" {
+			t.Fatalf("type %q", r.Type)
+		}
+		checkReport(t, r, d, fuzzLimits)
+	})
+}
+
+// benchAttachment builds a ~25 MB zip of mixed members: PDFs with
+// compressed streams, programs (incompressible), scripts, HTML, a nested
+// zip and plain text, the kind of attachment set the analyser must get
+// through in well under two seconds.
+func benchAttachment(b *testing.B) []byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := func(n int) []byte {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(rng.Uint32())
+		}
+		return p
+	}
+	var ms []zipMember
+	for i := 0; i < 8; i++ {
+		pe := append(minimalPE(false), random(2<<20)...)
+		ms = append(ms, zipMember{name: fmt.Sprintf("bin/tool%d.exe", i), data: pe})
+	}
+	for i := 0; i < 8; i++ {
+		text := bytes.Repeat([]byte(fmt.Sprintf("Page %d of the infection control report; see https://intranet.example.org/r/%d for details.\n", i, i)), 8000)
+		content := append(random(512<<10), text...)
+		ms = append(ms, zipMember{name: fmt.Sprintf("docs/report%d.pdf", i), data: pdfDoc(`<< /Type /Catalog >>`, flateStream("", content), `<< /URI (https://example.org/) >>`)})
+	}
+	for i := 0; i < 4; i++ {
+		ms = append(ms, zipMember{name: fmt.Sprintf("scripts/s%d.vbs", i), data: vbsDropper()})
+		ms = append(ms, zipMember{name: fmt.Sprintf("web/p%d.html", i), data: append(smugglingPage(b), bytes.Repeat([]byte("<p>filler text for the page</p>\n"), 20000)...)})
+	}
+	ms = append(ms, zipMember{name: "inner.zip", data: buildZip(b, zipMember{name: "notes.txt", data: bytes.Repeat([]byte("notes "), 200000)}, zipMember{name: "noise.bin", data: random(4 << 20)})})
+	return buildZip(b, ms...)
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	data := benchAttachment(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r := Analyze(context.Background(), Attachment{Name: "set.zip", Data: data}, Limits{})
+		if len(r.Members) == 0 || r.Limit != "" {
+			b.Fatalf("members %d limit %q", len(r.Members), r.Limit)
+		}
+	}
+}
