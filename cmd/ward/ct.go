@@ -225,8 +225,7 @@ func formatEvent(m *lookalike.Matcher, minScore int, silent bool) func(ct.Event)
 			if silent {
 				return namesLines(ev.Names)
 			}
-			b, _ := json.Marshal(ev)
-			return append(b, '\n')
+			return append(ev.AppendJSON(make([]byte, 0, 512)), '\n')
 		}
 		best := lookalike.Match{}
 		for _, n := range ev.Names {

@@ -36,6 +36,9 @@ type Batch struct {
 	Entries   []Entry // decoded entries; malformed ones are left out
 	Malformed int
 	Pos       Position
+	// held is the share of the tailer's in-flight budget the batch
+	// holds; the writer releases it.
+	held uint64
 }
 
 // Start says where a follower without a saved position begins.
@@ -53,6 +56,7 @@ type follower struct {
 	stats  *counters
 	poll   time.Duration
 	chunk  uint64
+	budget *budget // shared by a tailer's followers; nil: no limit
 	logger *slog.Logger
 }
 
@@ -147,8 +151,13 @@ func (fl *follower) run(ctx context.Context, pos *Position, start Start, out cha
 	for {
 		for cr.size < latest.Size {
 			end := min(latest.Size, cr.size+fl.chunk)
+			n := end - cr.size
+			if err := fl.budget.acquire(ctx, n); err != nil {
+				return err
+			}
 			got, err := fl.fetchRange(ctx, cr.size, end, latest.Size)
 			if err != nil {
+				fl.budget.release(n)
 				return fl.fail(err)
 			}
 			next := cr.clone()
@@ -163,15 +172,18 @@ func (fl *follower) run(ctx context.Context, pos *Position, start Start, out cha
 				b.Entries = append(b.Entries, e.entry)
 			}
 			if err := fl.verify(ctx, &next, latest); err != nil {
+				fl.budget.release(n)
 				return fl.fail(err)
 			}
 			b.Pos = Position{Next: next.size, TreeSize: latest.Size, Root: latest.Root}
+			b.held = n
 			for _, h := range next.hashes {
 				b.Pos.Range = append(b.Pos.Range, h)
 			}
 			select {
 			case out <- b:
 			case <-ctx.Done():
+				fl.budget.release(n)
 				return ctx.Err()
 			}
 			cr = next

@@ -47,8 +47,8 @@ type TailConfig struct {
 	// Format turns an event into a line (with its newline), or nil to
 	// leave it out.
 	Format func(Event) []byte
-	// CommitEvery is how often the output is flushed and positions saved;
-	// 0: one second.
+	// CommitEvery is how often the output is synced and positions saved;
+	// 0: one second. Lines are written out as soon as no batch is waiting.
 	CommitEvery time.Duration
 	// StatsEvery logs per-log counters at Info level; 0: never.
 	StatsEvery time.Duration
@@ -82,6 +82,7 @@ func eventOf(l *Log, e *Entry) Event {
 type Tailer struct {
 	cfg       TailConfig
 	followers []*follower
+	budget    *budget // entries held between fetching and printing, all logs together
 }
 
 // NewTailer checks the configuration.
@@ -130,6 +131,11 @@ func NewTailer(cfg TailConfig) (*Tailer, error) {
 		seen[l.URL] = true
 		t.followers = append(t.followers, newFollower(l, cfg.Client, cfg.Concurrency, cfg.Poll, cfg.Timeout, cfg.Logger))
 	}
+	inFlight := newBudget(maxInFlight)
+	for _, f := range t.followers {
+		f.budget = inFlight
+	}
+	t.budget = inFlight
 	return t, nil
 }
 
@@ -236,9 +242,19 @@ func (t *Tailer) Run(ctx context.Context) error {
 					}
 				}
 			}
+			t.budget.release(b.held)
 			p := b.Pos
 			st.Logs[b.Log.URL] = &p
 			dirty = true
+			// Nothing more waiting: hand the lines over now rather than at
+			// the next commit, so that a reader sees a new certificate
+			// within a poll interval. The saved positions still move only
+			// at commits, so a crash cannot cost or repeat a line in -o.
+			if len(batches) == 0 {
+				if err := w.Flush(); err != nil {
+					return fmt.Errorf("writing the output: %w", err)
+				}
+			}
 		case <-tick.C:
 			if dirty {
 				if err := commit(); err != nil {

@@ -575,11 +575,14 @@ func (l *Log) serveStatic(w http.ResponseWriter, r *http.Request, p string) {
 			return
 		}
 	}
-	// Hashes at this level in the published tree; a tile exists at full
-	// width, or at the partial width of the tree's right edge.
+	// Hashes at this level in the published tree. A full tile exists once
+	// the tree holds it; its partial tiles are then deleted, as
+	// c2sp.org/tlog-tiles allows. Until then, partial tiles of every
+	// width up to the tree's edge are served, as earlier checkpoints
+	// required them.
 	have := l.published >> (8 * lvl)
 	full := (n + 1) * 256
-	if full <= have && width != 256 || full > have && uint64(width) != have%256 || n*256 >= have {
+	if full <= have && width != 256 || full > have && (width == 256 || n*256+uint64(width) > have) {
 		http.NotFound(w, r)
 		return
 	}

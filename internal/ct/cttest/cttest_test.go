@@ -73,14 +73,25 @@ func TestStaticTiles(t *testing.T) {
 		{"tile/data/000", 200},
 		{"tile/data/001.p/44", 200},
 		{"tile/data/001", 404},      // not full yet
-		{"tile/data/001.p/43", 404}, // not the right edge
+		{"tile/data/001.p/43", 200}, // an earlier edge
+		{"tile/data/001.p/45", 404}, // beyond the edge
 		{"tile/0/000", 200},         // 256 leaf hashes
 		{"tile/0/001.p/44", 200},    // the rest
 		{"tile/1/000.p/1", 200},     // one level-8 hash
 		{"tile/data/x001/000", 404}, // beyond the tree
 		{"tile/data/0000", 404},     // malformed
 		{"checkpoint", 200},
+		{"grow", 0},
+		{"tile/data/001.p/44", 404}, // deleted: the full tile exists
+		{"tile/data/001", 200},
 	} {
+		if tc.path == "grow" {
+			if err := l.AddN(300, "org"); err != nil {
+				t.Fatal(err)
+			}
+			l.Publish()
+			continue
+		}
 		resp, err := http.Get(l.URL() + tc.path)
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +101,7 @@ func TestStaticTiles(t *testing.T) {
 		if resp.StatusCode != tc.code {
 			t.Errorf("%s: status %d, want %d", tc.path, resp.StatusCode, tc.code)
 		}
-		if tc.path == "tile/0/001.p/44" && len(b) != 44*32 {
+		if tc.path == "tile/0/001.p/44" && tc.code == 200 && len(b) != 44*32 {
 			t.Errorf("%s: %d bytes, want %d", tc.path, len(b), 44*32)
 		}
 	}
