@@ -263,6 +263,12 @@ func (z *analyzer) rar(r *Report, d []byte, depth int, here string) {
 		add(r, "archive_encrypted", finding.Weak, 5, fmt.Sprintf("%s is a password-protected RAR archive whose names are hidden, a wrapping used to hide malware from mail filters", here))
 	case len(names) > 0:
 		detail += fmt.Sprintf("; %d member names checked", len(names))
+		for _, n := range names {
+			if n.encrypted {
+				add(r, "archive_encrypted", finding.Weak, 5, fmt.Sprintf("%s is a password-protected RAR archive, a wrapping used to hide malware from mail filters", here))
+				break
+			}
+		}
 	}
 	add(r, "archive_not_opened", finding.Weak, 1, detail)
 	if err != "" {
@@ -280,8 +286,9 @@ func (z *analyzer) rar(r *Report, d []byte, depth int, here string) {
 
 // rarName is a member name and size from a RAR header.
 type rarName struct {
-	name string
-	size int64
+	name      string
+	size      int64
+	encrypted bool // the member's data is password-protected
 }
 
 // rarNames walks RAR block headers. RAR 4: 7-byte base headers with
@@ -325,7 +332,7 @@ func rarNames(d []byte, limit int) (names []rarName, encrypted bool, problem str
 					if i := bytes.IndexByte(n, 0); i >= 0 {
 						n = n[:i] // Unicode name follows; the ASCII one is enough
 					}
-					names = append(names, rarName{string(n), int64(binary.LittleEndian.Uint32(h[11:]))})
+					names = append(names, rarName{string(n), int64(binary.LittleEndian.Uint32(h[11:])), flags&0x04 != 0})
 				}
 			}
 		}
@@ -390,7 +397,7 @@ func rar5Names(d []byte, limit int) (names []rarName, encrypted bool, problem st
 			rarVint(h, &q) // host OS
 			nl, ok := rarVint(h, &q)
 			if ok && q+int(nl) <= hend && nl < 1<<16 {
-				names = append(names, rarName{string(h[q : q+int(nl)]), clampInt(usize)})
+				names = append(names, rarName{name: string(h[q : q+int(nl)]), size: clampInt(usize)})
 			}
 		}
 		if dataSize > uint64(len(d)) {

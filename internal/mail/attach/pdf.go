@@ -46,8 +46,15 @@ var pdfKeys = map[string]bool{"JavaScript": true, "JS": true, "Launch": true, "O
 
 func (z *analyzer) pdf(r *Report, d []byte, depth int, here string) {
 	s := &pdfScan{names: map[string]int{}, obfuscated: map[string]bool{}}
-	s.scan(d)
-	s.streamsIn(z, r, d, here)
+	// Names are read outside stream bodies only: compressed data holds
+	// random bytes that would now and then spell "/JS".
+	bodies := s.streamsIn(z, r, d, here)
+	p := 0
+	for _, b := range bodies {
+		s.scan(d[p:b[0]])
+		p = b[1]
+	}
+	s.scan(d[p:])
 	for _, e := range s.errs {
 		addError(r, e)
 	}
@@ -353,12 +360,13 @@ func isASCII(b []byte) bool {
 }
 
 // streamsIn finds the streams of d, inflates FlateDecode ones (not
-// images), scans them, and keeps embedded files.
-func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) {
+// images), scans them, and keeps embedded files. It returns where the
+// stream bodies are in d, in order.
+func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodies [][2]int) {
 	for p := 0; p < len(d); {
 		i := bytes.Index(d[p:], []byte("stream"))
 		if i < 0 {
-			return
+			return bodies
 		}
 		at := p + i
 		p = at + 6
@@ -376,7 +384,7 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) {
 		}
 		if s.streams++; s.streams > pdfMaxStreams {
 			s.errs = append(s.errs, fmt.Sprintf("pdf: more than %d streams; the rest were not examined", pdfMaxStreams))
-			return
+			return bodies
 		}
 		dictStart := max(0, at-pdfStreamWindow)
 		if j := bytes.LastIndex(d[dictStart:at], []byte("obj")); j >= 0 {
@@ -392,6 +400,7 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) {
 			body = d[q : q+endAt]
 			p = q + endAt + 9
 		}
+		bodies = append(bodies, [2]int{q, q + len(body)})
 		dn := &pdfScan{names: map[string]int{}, obfuscated: map[string]bool{}}
 		dn.scan(dict)
 		if dn.names["Image"] > 0 || dn.names["DCTDecode"] > 0 || dn.names["JPXDecode"] > 0 || dn.names["CCITTFaxDecode"] > 0 {
@@ -419,6 +428,7 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) {
 		}
 		s.scan(data)
 	}
+	return bodies
 }
 
 // inflate decompresses a FlateDecode stream (zlib, or raw deflate when the

@@ -85,7 +85,7 @@ func (z *analyzer) scriptSignals(r *Report, typ string, run bool, t, lt string, 
 		wr = without(wr, ".write(")
 		ex = without(ex, ".run ")
 	}
-	payloads := z.embeddedExecutables(r, t, lt, run || typ == "html" || typ == "svg", depth, here)
+	payloads := z.embeddedExecutables(r, t, run || typ == "html" || typ == "svg", depth, here)
 	class, score := finding.Weak, 4
 	if run {
 		class, score = finding.Malware, 10
@@ -125,15 +125,15 @@ func without(list []string, w string) []string {
 // embeddedExecutables decodes base64 or hex runs that start like a Windows
 // program and, when extract is set, analyses them as members. It returns
 // how many decoded to a program.
-func (z *analyzer) embeddedExecutables(r *Report, t, lt string, extract bool, depth int, here string) int {
+func (z *analyzer) embeddedExecutables(r *Report, t string, extract bool, depth int, here string) int {
 	n := 0
 	for _, m := range []struct {
 		marker string
 		hex    bool
-	}{{"tvqq", false}, {"tvpq", false}, {"4d5a90", true}, {"4d5a50", true}} {
+	}{{"TVqQ", false}, {"TVpQ", false}, {"4d5a90", true}, {"4D5A90", true}, {"4d5a50", true}} {
 		from := 0
 		for tries := 0; tries < maxPayloads && n < maxPayloads; tries++ {
-			i := strings.Index(lt[from:], m.marker)
+			i := strings.Index(t[from:], m.marker)
 			if i < 0 {
 				break
 			}
