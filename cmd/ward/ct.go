@@ -154,6 +154,9 @@ func runCT(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		for _, err := range list.Skipped {
+			logger.Warn("ct: leaving out a log the list describes badly", "err", err)
+		}
 		chosen = list.Followable(time.Now())
 		if len(chosen) == 0 {
 			return fmt.Errorf("the log list has no usable or qualified log")

@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ward-health/ward/internal/ct"
+	"github.com/ward-health/ward/internal/ct/cttest"
 	"github.com/ward-health/ward/internal/lookalike"
 )
 
@@ -71,5 +78,76 @@ func TestCTFormatWithBrands(t *testing.T) {
 	}
 	if s := string(formatEvent(nil, 60, true)(ct.Event{Names: []string{"a.example", "b.example"}})); s != "a.example\nb.example\n" {
 		t.Errorf("silent without brands = %q", s)
+	}
+}
+
+// lockedBuffer is an output the test reads while a command writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *lockedBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *lockedBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A log list with one badly described log: that log is left out with a
+// warning, and the good one is followed and printed.
+func TestCTTailLogList(t *testing.T) {
+	l, err := cttest.New(cttest.Static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.AddN(4, "com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Add([]string{"rivm-coronatest.nl"}, true); err != nil {
+		t.Fatal(err)
+	}
+	l.Publish()
+	der, _ := base64.StdEncoding.DecodeString(l.Key())
+	id := sha256.Sum256(der)
+	usable := map[string]any{"usable": map[string]any{"timestamp": "2026-01-01T00:00:00Z"}}
+	list, _ := json.Marshal(map[string]any{
+		"version": "1.0", "log_list_timestamp": "2026-11-27T00:00:00Z",
+		"operators": []any{map[string]any{
+			"name": "Test",
+			"logs": []any{map[string]any{"description": "Broken", "log_id": "AAAA", "key": "?", "url": "https://broken.example/", "mmd": 86400, "state": usable}},
+			"tiled_logs": []any{map[string]any{"description": "Local static", "log_id": base64.StdEncoding.EncodeToString(id[:]),
+				"key": l.Key(), "submission_url": l.URL(), "monitoring_url": l.URL(), "mmd": 60, "state": usable}},
+		}},
+	})
+	path := filepath.Join(t.TempDir(), "list.json")
+	if err := os.WriteFile(path, list, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, e, []string{"ct", "tail", "-log-list", path, "-from-start", "-poll", "100ms"}) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(out.String(), "\n") < 5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[4], `"names":["rivm-coronatest.nl"]`) || !strings.Contains(lines[4], `"precert":true`) {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if !strings.Contains(errb.String(), `leaving out a log the list describes badly`) || !strings.Contains(errb.String(), `(\"Broken\")`) {
+		t.Errorf("stderr does not name the skipped log:\n%s", errb.String())
 	}
 }

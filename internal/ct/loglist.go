@@ -88,6 +88,9 @@ type LogList struct {
 	Timestamp time.Time
 	// Logs are the list's RFC 6962 and static-ct-api logs, in list order.
 	Logs []Log
+	// Skipped says why each log left out of Logs was left out: a bad key,
+	// a missing URL, a field of an unexpected type.
+	Skipped []error
 }
 
 // jsonLogList is the part of Chrome's v3 log list schema that ParseLogList
@@ -123,10 +126,15 @@ type jsonLog struct {
 // publishes at https://www.gstatic.com/ct/log_list/v3/all_logs_list.json.
 // Both RFC 6962 logs ("logs") and static-ct-api logs ("tiled_logs") are
 // read. Every log must have a description, a valid key whose SHA-256 is its
-// log_id, and http(s) URLs; errors name each bad log by its place and
-// description, and the field, e.g.
+// log_id, and http(s) URLs. A log that falls short is left out and the
+// reason kept in Skipped, naming the log by its place and description, and
+// the field, e.g.
 //
 //	operators[2].tiled_logs[5] ("Sectigo 'Elephant2026h1'"): key: not base64
+//
+// so that one odd entry in a refreshed list does not stop the others from
+// being followed. ParseLogList fails when the list itself is malformed, or
+// when it has logs and none of them is usable.
 //
 // ParseLogList does not check the list's signature; see
 // VerifyLogListSignature.
@@ -161,17 +169,20 @@ func ParseLogList(data []byte) (*LogList, error) {
 					where += fmt.Sprintf(" (%q)", l.Description)
 				}
 				if err != nil {
-					errs = append(errs, fmt.Errorf("log list: %s: %w", where, err))
+					list.Skipped = append(list.Skipped, fmt.Errorf("log list: %s: %w", where, err))
 					continue
 				}
 				if prev, dup := seen[l.Key.ID]; dup {
-					errs = append(errs, fmt.Errorf("log list: %s: log_id: the same as %s", where, prev))
+					list.Skipped = append(list.Skipped, fmt.Errorf("log list: %s: log_id: the same as %s", where, prev))
 					continue
 				}
 				seen[l.Key.ID] = where
 				list.Logs = append(list.Logs, l)
 			}
 		}
+	}
+	if len(list.Logs) == 0 {
+		errs = append(errs, list.Skipped...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

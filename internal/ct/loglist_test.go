@@ -372,13 +372,17 @@ const ctgo2022LogList = `{
 `
 
 func TestParseLogListCTGo2022(t *testing.T) {
-	_, err := ParseLogList([]byte(ctgo2022LogList))
+	// Racketeer's key is bad: it is skipped, the others are read.
+	withBad, err := ParseLogList([]byte(ctgo2022LogList))
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := `log list: operators[0].logs[2] ("Google 'Racketeer' log"): key: not a DER SubjectPublicKeyInfo`
-	if err == nil || err.Error() != want {
-		t.Fatalf("ParseLogList error = %v, want %q", err, want)
+	if len(withBad.Skipped) != 1 || withBad.Skipped[0].Error() != want || len(withBad.Logs) != 5 {
+		t.Fatalf("skipped %v with %d logs read, want %q with 5", withBad.Skipped, len(withBad.Logs), want)
 	}
 
-	// Without Racketeer, the rest parses.
+	// Without Racketeer, the same logs.
 	var j map[string]any
 	if err := json.Unmarshal([]byte(ctgo2022LogList), &j); err != nil {
 		t.Fatal(err)
@@ -394,8 +398,8 @@ func TestParseLogListCTGo2022(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Version != "9.4" || len(l.Logs) != 5 {
-		t.Fatalf("version %q with %d logs, want 9.4 with 5", l.Version, len(l.Logs))
+	if l.Version != "9.4" || len(l.Logs) != 5 || len(l.Skipped) != 0 {
+		t.Fatalf("version %q with %d logs, skipped %v; want 9.4 with 5", l.Version, len(l.Logs), l.Skipped)
 	}
 	aviator := findLog(t, l, "Google 'Aviator' log")
 	if aviator.State != "readonly" || aviator.Type != LogRFC6962 || aviator.MMD != 24*time.Hour || !aviator.Interval.End.IsZero() {
@@ -504,9 +508,22 @@ func TestParseLogList(t *testing.T) {
 		}, rfcLog + "url: missing\n" + staticLog + "key: not base64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseLogList(testLogListJSON(t, tc.edit))
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Fatalf("ParseLogList error =\n%v\nwant one starting\n%s", err, tc.want)
+			// One bad log is skipped and the other read; with both bad,
+			// the list fails.
+			l, err := ParseLogList(testLogListJSON(t, tc.edit))
+			var got string
+			switch {
+			case err != nil && tc.name == "two bad logs":
+				got = err.Error()
+			case err != nil:
+				t.Fatalf("one bad log failed the list: %v", err)
+			case len(l.Logs) != 1 || len(l.Skipped) != 1:
+				t.Fatalf("read %d logs and skipped %v; want 1 and 1", len(l.Logs), l.Skipped)
+			default:
+				got = l.Skipped[0].Error()
+			}
+			if !strings.HasPrefix(got, tc.want) {
+				t.Fatalf("ParseLogList skipped\n%v\nwant a reason starting\n%s", got, tc.want)
 			}
 		})
 	}
