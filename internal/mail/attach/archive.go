@@ -90,7 +90,7 @@ func (z *analyzer) tar(r *Report, d []byte, depth int, here string) {
 			addError(r, "tar: "+err.Error())
 			return
 		}
-		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+		if h.Typeflag != tar.TypeReg {
 			z.checkName(r, h.Name, true)
 			continue
 		}

@@ -104,6 +104,8 @@ type Report struct {
 	// sub are the members' findings with their path relative to this
 	// file, before they are rendered into Findings.
 	sub []subFinding
+	// urlSet holds URLs for de-duplication.
+	urlSet map[string]bool
 }
 
 // subFinding is a member's finding held with the member's path.
@@ -280,7 +282,7 @@ func (z *analyzer) adopt(r *Report, m Report) {
 	if r.Limit == "" && m.Limit != "" {
 		r.Limit = m.Limit
 	}
-	m.sub = nil
+	m.sub, m.urlSet = nil, nil
 	r.Members = append(r.Members, m)
 }
 
@@ -323,14 +325,13 @@ func has(r *Report, signal string) bool {
 
 // addURL adds u to r.URLs once, up to maxURLs.
 func addURL(r *Report, u string) {
-	if u == "" || len(r.URLs) >= maxURLs {
+	if u == "" || len(r.URLs) >= maxURLs || r.urlSet[u] {
 		return
 	}
-	for _, v := range r.URLs {
-		if v == u {
-			return
-		}
+	if r.urlSet == nil {
+		r.urlSet = map[string]bool{}
 	}
+	r.urlSet[u] = true
 	r.URLs = append(r.URLs, u)
 }
 

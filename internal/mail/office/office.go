@@ -104,6 +104,7 @@ const (
 const (
 	maxNesting   = 3     // OLE inside OOXML inside OLE ...
 	maxErrors    = 64    // Report.Errors entries kept
+	maxFindings  = 256   // Report.Findings entries kept
 	maxURLs      = 256   // Report.URLs entries kept
 	maxURLLen    = 2048  // bytes of one URL kept
 	maxZipParts  = 10000 // OOXML parts looked at
@@ -156,7 +157,7 @@ func (a *analyzer) done() bool { return a.ctx.Err() != nil }
 func (a *analyzer) add(signal string, class finding.Class, score int, format string, args ...any) {
 	detail := fmt.Sprintf(format, args...)
 	key := signal + "\x00" + detail
-	if a.seen[key] {
+	if a.seen[key] || len(a.rep.Findings) >= maxFindings {
 		return
 	}
 	a.seen[key] = true

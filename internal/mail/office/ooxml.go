@@ -33,6 +33,10 @@ func isOOXML(data []byte) bool {
 
 // readPart reads one package part within MaxStream and MaxTotal.
 func (a *analyzer) readPart(f *zip.File) ([]byte, bool) {
+	if a.total >= a.lim.MaxTotal {
+		a.limit("ooxml parts not read: limit %d decompressed bytes per file", a.lim.MaxTotal)
+		return nil, false
+	}
 	rc, err := f.Open()
 	if err != nil {
 		a.errorf("ooxml part %q: %v", f.Name, err)
@@ -40,6 +44,10 @@ func (a *analyzer) readPart(f *zip.File) ([]byte, bool) {
 	}
 	defer rc.Close()
 	budget := min(a.lim.MaxStream, a.lim.MaxTotal-a.total)
+	if budget <= 0 {
+		a.limit("ooxml parts not read: limit %d decompressed bytes per file", a.lim.MaxTotal)
+		return nil, false
+	}
 	b, err := io.ReadAll(io.LimitReader(rc, budget+1))
 	if err != nil && !errors.Is(err, zip.ErrChecksum) {
 		a.errorf("ooxml part %q: %v", f.Name, err)
@@ -168,6 +176,23 @@ func (a *analyzer) ooxmlEmbedding(name string, b []byte, depth int) {
 	}
 }
 
+// walkXML calls fn for each token of an XML part until fn returns false,
+// the part ends or it is malformed. Non-strict decoding tolerates the
+// sloppy XML that Office accepts; because a non-strict decoder can return
+// tokens without consuming input on some malformed data, the walk also
+// stops when the tokens outnumber the bytes.
+func walkXML(b []byte, fn func(xml.Token) bool) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	maxTokens := 2*len(b) + 64
+	for n := 0; n < maxTokens; n++ {
+		tok, err := d.RawToken()
+		if err != nil || !fn(tok) {
+			return
+		}
+	}
+}
+
 // relationship is one <Relationship> of a .rels part.
 type relationship struct {
 	ID         string `xml:"Id,attr"`
@@ -177,20 +202,12 @@ type relationship struct {
 }
 
 // parseRels returns the relationships of a .rels part.
-func parseRels(b []byte) ([]relationship, error) {
+func parseRels(b []byte) []relationship {
 	var rels []relationship
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for len(rels) < maxZipParts {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return rels, nil
-		}
-		if err != nil {
-			return rels, err
-		}
+	walkXML(b, func(tok xml.Token) bool {
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "Relationship" {
-			continue
+			return true
 		}
 		var r relationship
 		for _, at := range se.Attr {
@@ -206,8 +223,9 @@ func parseRels(b []byte) ([]relationship, error) {
 			}
 		}
 		rels = append(rels, r)
-	}
-	return rels, nil
+		return len(rels) < maxZipParts
+	})
+	return rels
 }
 
 // relationships reports the external targets of a .rels part. Remote
@@ -215,11 +233,7 @@ func parseRels(b []byte) ([]relationship, error) {
 // document opens (CVE-2017-0199 and template injection); hyperlinks are
 // only collected as URLs.
 func (a *analyzer) relationships(part string, b []byte) {
-	rels, err := parseRels(b)
-	if err != nil {
-		a.errorf("ooxml part %q: %v", part, err)
-	}
-	for _, r := range rels {
+	for _, r := range parseRels(b) {
 		if !strings.EqualFold(r.TargetMode, "External") {
 			continue
 		}
@@ -273,22 +287,15 @@ func (a *analyzer) relationships(part string, b []byte) {
 // separate (or end) marks, joined, and each w:fldSimple's w:instr.
 func wordMLFields(b []byte) []string {
 	var out []string
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
 	var cur strings.Builder
 	inInstr := false
-	open := false
 	flush := func() {
 		if cur.Len() > 0 && len(out) < maxFields {
 			out = append(out, cur.String())
 		}
 		cur.Reset()
 	}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			break
-		}
+	walkXML(b, func(tok xml.Token) bool {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -297,14 +304,9 @@ func wordMLFields(b []byte) []string {
 			case "fldChar":
 				for _, at := range t.Attr {
 					if at.Name.Local == "fldCharType" {
-						switch at.Value {
-						case "begin":
-							flush()
-							open = true
-						case "separate", "end":
-							flush()
-							open = false
-						}
+						// begin, separate and end all close the
+						// instruction being collected.
+						flush()
 					}
 				}
 			case "fldSimple":
@@ -321,13 +323,10 @@ func wordMLFields(b []byte) []string {
 		case xml.CharData:
 			if inInstr && cur.Len() < 4096 {
 				cur.Write(t)
-				if !open {
-					// instrText outside a begin mark: keep it anyway.
-					open = true
-				}
 			}
 		}
-	}
+		return len(out) < maxFields
+	})
 	flush()
 	return out
 }
@@ -335,16 +334,10 @@ func wordMLFields(b []byte) []string {
 // ddeLinks reports the DDE links of an Excel external link part
 // (<ddeLink ddeService="cmd" ddeTopic="/c calc">).
 func (a *analyzer) ddeLinks(b []byte) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return
-		}
+	walkXML(b, func(tok xml.Token) bool {
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "ddeLink" {
-			continue
+			return true
 		}
 		var service, topic string
 		for _, at := range se.Attr {
@@ -356,21 +349,16 @@ func (a *analyzer) ddeLinks(b []byte) {
 			}
 		}
 		a.add(SignalDDE, finding.Malware, 80, "Excel DDE link starts %q with %q", service, topic)
-	}
+		return true
+	})
 }
 
 // formulaText returns the formulas (<f> elements) of a SpreadsheetML
 // part, one per line.
 func formulaText(b []byte) string {
 	var sb strings.Builder
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
 	in := false
-	for sb.Len() < maxBytesScannedForURLText {
-		tok, err := d.Token()
-		if err != nil {
-			break
-		}
+	walkXML(b, func(tok xml.Token) bool {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			in = t.Name.Local == "f"
@@ -384,7 +372,8 @@ func formulaText(b []byte) string {
 				sb.Write(t)
 			}
 		}
-	}
+		return sb.Len() < maxBytesScannedForURLText
+	})
 	return sb.String()
 }
 
@@ -393,19 +382,11 @@ func formulaText(b []byte) string {
 // sheet can be recognised as a macro sheet.
 func (a *analyzer) workbookXML(b, rels []byte) {
 	targets := map[string]string{}
-	if rs, err := parseRels(rels); err == nil {
-		for _, r := range rs {
-			targets[r.ID] = r.Target
-		}
+	for _, r := range parseRels(rels) {
+		targets[r.ID] = r.Target
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
 	inName := ""
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return
-		}
+	walkXML(b, func(tok xml.Token) bool {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
@@ -442,7 +423,8 @@ func (a *analyzer) workbookXML(b, rels []byte) {
 				inName = ""
 			}
 		}
-	}
+		return len(a.xlm.sheets) < maxKeywordHits && len(a.xlm.autoOpen) < maxKeywordHits
+	})
 }
 
 // cmp returns s, or def when s is empty.
