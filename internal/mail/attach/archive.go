@@ -109,8 +109,9 @@ func (z *analyzer) tar(r *Report, d []byte, depth int, here string) {
 // stored uncompressed and so are analysed in place. Joliet names (UCS-2 in
 // a supplementary descriptor) are preferred to the short primary names.
 const (
-	isoMaxDirs  = 1000 // directories read
-	isoMaxDepth = 16   // directory nesting followed
+	isoMaxDirs  = 1000    // directories read
+	isoMaxDepth = 16      // directory nesting followed
+	isoMaxRecs  = 1 << 17 // directory records read
 )
 
 func (z *analyzer) iso(r *Report, d []byte, depth int, here string) {
@@ -155,7 +156,7 @@ func (z *analyzer) iso(r *Report, d []byte, depth int, here string) {
 	}
 	stack := []dir{{int64(binary.LittleEndian.Uint32(root[2:])), int64(binary.LittleEndian.Uint32(root[10:])), "", 0}}
 	seen := map[int64]bool{}
-	dirs := 0
+	dirs, recs := 0, 0
 	for len(stack) > 0 {
 		cur := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -182,6 +183,10 @@ func (z *analyzer) iso(r *Report, d []byte, depth int, here string) {
 			}
 			if n < 34 || p+n > int64(len(ext)) {
 				break
+			}
+			if recs++; recs > isoMaxRecs {
+				addError(r, fmt.Sprintf("iso: more than %d directory records; the rest were not read", isoMaxRecs))
+				return
 			}
 			rec := ext[p : p+n]
 			p += n

@@ -136,6 +136,7 @@ func Analyze(ctx context.Context, a Attachment, lim Limits) Report {
 	z := &analyzer{ctx: ctx, lim: lim.withDefaults(), passwords: a.Passwords}
 	r := z.file(a.Name, a.DeclaredType, a.Data, 0, "")
 	r.Limit = z.limit
+	r.sub, r.urlSet = nil, nil
 	return r
 }
 

@@ -182,8 +182,12 @@ func (s *pdfScan) scan(b []byte) {
 		}
 		switch name {
 		case "URI", "F", "UF", "P":
-			v, ok := pdfString(b[p:min(len(b), p+8192)])
-			if !ok || v == "" || len(s.uris)+len(s.files)+len(s.params) >= pdfMaxStrings {
+			if len(s.uris)+len(s.files)+len(s.params) >= pdfMaxStrings {
+				continue
+			}
+			v, n, ok := pdfString(b[p:min(len(b), p+8192)])
+			p += n // what a string held is not read again as names
+			if !ok || v == "" {
 				continue
 			}
 			switch name {
@@ -252,14 +256,15 @@ func unhex(c byte) (byte, bool) {
 }
 
 // pdfString reads the literal (...) or hex <...> string at the start of b
-// (after white space), decoding escapes; at most 4 KiB of output.
-func pdfString(b []byte) (string, bool) {
+// (after white space), decoding escapes; at most 4 KiB of output. It
+// returns the string and the bytes of b it read.
+func pdfString(b []byte) (string, int, bool) {
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] == '\r' || b[i] == '\n' || b[i] == '\t' || b[i] == '\f') {
 		i++
 	}
 	if i >= len(b) {
-		return "", false
+		return "", 0, false
 	}
 	var out []byte
 	switch b[i] {
@@ -270,7 +275,7 @@ func pdfString(b []byte) (string, bool) {
 			switch c {
 			case '\\':
 				if i+1 >= len(b) {
-					return string(out), true
+					return string(out), i, true
 				}
 				i++
 				switch e := b[i]; e {
@@ -303,17 +308,17 @@ func pdfString(b []byte) (string, bool) {
 			case ')':
 				depth--
 				if depth == 0 {
-					return pdfText(out), true
+					return pdfText(out), i + 1, true
 				}
 				out = append(out, c)
 			default:
 				out = append(out, c)
 			}
 		}
-		return pdfText(out), true
+		return pdfText(out), min(i+1, len(b)), true
 	case '<':
 		if i+1 < len(b) && b[i+1] == '<' {
-			return "", false
+			return "", 0, false
 		}
 		var hi byte
 		half := false
@@ -329,9 +334,9 @@ func pdfString(b []byte) (string, bool) {
 			}
 			half = !half
 		}
-		return pdfText(out), true
+		return pdfText(out), min(i+1, len(b)), true
 	}
-	return "", false
+	return "", 0, false
 }
 
 // pdfText converts a PDF text string (UTF-16BE with a byte-order mark, or
