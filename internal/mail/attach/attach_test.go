@@ -792,3 +792,31 @@ func TestSharedOfficeFiles(t *testing.T) {
 	}
 	t.Logf("%d office files typed", checked)
 }
+
+// TestSharedEncryptedZips opens the ZipCrypto zips (with data descriptors)
+// that oletools ships its samples in, password "infected-test".
+func TestSharedEncryptedZips(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "..", "..", "shared", "data", "office", "oletools_test-data", "*", "*.zip"))
+	if len(paths) == 0 {
+		t.Skip("shared/data not present")
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := analyze(t, filepath.Base(p), data, "wrong", "infected-test")
+		zipErr := false
+		for _, e := range r.Errors {
+			zipErr = zipErr || strings.HasPrefix(e, "zip")
+		}
+		if len(r.Members) != 1 || r.Members[0].Type == "" || !hasSignal(r, "archive_password_in_body", finding.Weak) || zipErr {
+			t.Errorf("%s: members %+v findings %v errors %v", p, r.Members, signals(r), r.Errors)
+			continue
+		}
+		want := strings.TrimSuffix(filepath.Base(p), ".zip")
+		if r.Members[0].Name != want {
+			t.Errorf("%s: member %q", p, r.Members[0].Name)
+		}
+	}
+}

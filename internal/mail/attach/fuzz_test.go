@@ -3,6 +3,7 @@ package attach
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -152,5 +153,46 @@ func BenchmarkAnalyze(b *testing.B) {
 		if len(r.Members) == 0 || r.Limit != "" {
 			b.Fatalf("members %d limit %q", len(r.Members), r.Limit)
 		}
+	}
+}
+
+// BenchmarkHostile measures inputs built to make a careless parser slow:
+// each must stay linear in its size.
+func BenchmarkHostile(b *testing.B) {
+	iso := buildISO(isoFile{"A.TXT;1", []byte("a")})
+	// A root directory that claims the whole image and is full of
+	// 34-byte records for subdirectories pointing at itself.
+	dir := make([]byte, 34)
+	dir[0] = 34
+	dir[25] = 2
+	dir[32] = 1
+	dir[33] = 'D'
+	binary.LittleEndian.PutUint32(dir[2:], 18)
+	binary.LittleEndian.PutUint32(dir[10:], 8<<20)
+	bigISO := append(iso[:18*2048:18*2048], bytes.Repeat(dir, (8<<20)/34)...)
+	binary.LittleEndian.PutUint32(bigISO[16*2048+156+10:], 8<<20)
+	var many []zipMember
+	for i := 0; i < 20000; i++ {
+		many = append(many, zipMember{name: fmt.Sprintf("%d.txt", i), data: []byte("x"), store: true})
+	}
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"pdf-unclosed-strings", append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("/F("), 3<<20)...)},
+		{"pdf-stream-words", append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("stream\nendstream "), 1<<19)...)},
+		{"iso-self-referencing-dirs", bigISO},
+		{"zip-20000-members", buildZip(b, many...)},
+		{"text-many-markers", bytes.Repeat([]byte("TVqQ!4d5a90 http:/ "), 1<<19)},
+		{"html-many-tags", bytes.Repeat([]byte("<a href=http://x.example/ download><input type=password>"), 1<<17)},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(context.Background(), Attachment{Name: "x", Data: c.data}, Limits{})
+			}
+		})
 	}
 }

@@ -471,8 +471,7 @@ func decodeDataURI(u string) ([]byte, string) {
 
 // isWebURL reports whether s is an absolute http or https URL.
 func isWebURL(s string) bool {
-	l := lower(s)
-	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+	return len(s) >= 7 && strings.EqualFold(s[:7], "http://") || len(s) >= 8 && strings.EqualFold(s[:8], "https://")
 }
 
 // textURLs finds http and https URLs in t; lt is t lower-cased, used to
