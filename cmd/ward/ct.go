@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ward-health/ward/internal/ct"
 	"github.com/ward-health/ward/internal/lookalike"
@@ -53,6 +58,8 @@ Flags:
     -timeout D          limit for each request (30s)
     -t N                requests in flight per log (4)
     -stats D            log per-log counters on stderr every D (30s; 0: never)
+    -metrics ADDR       serve Prometheus metrics at http://ADDR/metrics
+                        (e.g. 127.0.0.1:9464); see docs/ct.md
 
 Examples:
     ward ct tail -brands brands.yaml -state ./ct-state
@@ -89,6 +96,7 @@ func runCT(ctx context.Context, e *env, args []string) error {
 	timeout := fs.Duration("timeout", 30*time.Second, "")
 	conc := fs.Int("t", 4, "")
 	statsEvery := fs.Duration("stats", 30*time.Second, "")
+	metricsAddr := fs.String("metrics", "", "")
 	if err := parseFlags(e, fs, ctUsage, args[1:]); err != nil {
 		return err
 	}
@@ -200,7 +208,33 @@ func runCT(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, logger, t.Metrics())
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	return t.Run(ctx)
+}
+
+// serveMetrics serves the collectors, with the Go runtime's and the
+// process's, at http://addr/metrics until stop is called.
+func serveMetrics(addr string, logger *slog.Logger, cs ...prometheus.Collector) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serving metrics: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(cs...)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+	go srv.Serve(ln)
+	logger.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { srv.Close() }, nil
 }
 
 func statsIf(on bool, d time.Duration) time.Duration {

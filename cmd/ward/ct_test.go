@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,10 +137,29 @@ func TestCTTailLogList(t *testing.T) {
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, []string{"ct", "tail", "-log-list", path, "-from-start", "-poll", "100ms"}) }()
+	go func() {
+		done <- run(ctx, e, []string{"ct", "tail", "-log-list", path, "-from-start", "-poll", "100ms", "-metrics", "127.0.0.1:0"})
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for strings.Count(out.String(), "\n") < 5 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+	}
+	// The metrics say the same, at the address logged.
+	_, url, _ := strings.Cut(errb.String(), `msg="serving metrics" url=`)
+	url, _, _ = strings.Cut(url, "\n")
+	want := fmt.Sprintf("ward_ct_entries_total{description=\"Local static\",log=%q} 5\n", l.URL())
+	var metrics []byte
+	for !bytes.Contains(metrics, []byte(want)) && time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatalf("scraping %q: %v", url, err)
+		}
+		metrics, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !bytes.Contains(metrics, []byte(want)) {
+		t.Errorf("metrics lack %q:\n%s", want, metrics)
 	}
 	cancel()
 	if code := <-done; code != 0 {

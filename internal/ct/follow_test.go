@@ -58,7 +58,7 @@ func testConfig(out *syncBuffer, logs ...Log) TailConfig {
 }
 
 // runUntil runs a tailer until cond holds or the deadline passes.
-func runUntil(t *testing.T, cfg TailConfig, cond func() bool) *Tailer {
+func runUntil(t *testing.T, cfg TailConfig, cond func(*Tailer) bool) *Tailer {
 	t.Helper()
 	tl, err := NewTailer(cfg)
 	if err != nil {
@@ -68,7 +68,7 @@ func runUntil(t *testing.T, cfg TailConfig, cond func() bool) *Tailer {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- tl.Run(ctx) }()
-	for !cond() {
+	for !cond(tl) {
 		select {
 		case err := <-done:
 			t.Fatalf("Run returned early: %v", err)
@@ -115,7 +115,7 @@ func TestFollowBothKinds(t *testing.T) {
 			fl.SetFaults(cttest.Faults{Fail429: 2, Fail500: 3, Truncate: 2, MaxBatch: 37, Gzip: true})
 			var out syncBuffer
 			cfg := testConfig(&out, logOf(t, fl))
-			tl := runUntil(t, cfg, func() bool { return len(out.events(t)) >= 600 })
+			tl := runUntil(t, cfg, func(*Tailer) bool { return len(out.events(t)) >= 600 })
 			evs := out.events(t)
 			checkIndexes(t, evs, fl.URL(), 600)
 			if evs[5].Names[0] != "host5.example.com" || evs[5].Precert || evs[5].Issuer == "" {
@@ -131,7 +131,7 @@ func TestFollowBothKinds(t *testing.T) {
 			out2 := syncBuffer{}
 			cfg.Out = &out2
 			cfg.Start = Start{Index: 600, Set: true}
-			runUntil(t, cfg, func() bool { return len(out2.events(t)) >= 300 })
+			runUntil(t, cfg, func(*Tailer) bool { return len(out2.events(t)) >= 300 })
 			if evs := out2.events(t); evs[0].Index != 600 || evs[0].Names[0] != "host600.example.org" {
 				t.Errorf("first event from 600: %+v", evs[0])
 			}
@@ -322,7 +322,7 @@ func TestDedupPrecertAndCert(t *testing.T) {
 	var out syncBuffer
 	cfg := testConfig(&out, logOf(t, a), logOf(t, b))
 	var seven time.Time
-	runUntil(t, cfg, func() bool {
+	runUntil(t, cfg, func(*Tailer) bool {
 		if seven.IsZero() && len(out.events(t)) >= 7 {
 			seven = time.Now()
 		}
