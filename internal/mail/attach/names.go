@@ -238,7 +238,7 @@ func (z *analyzer) checkType(r *Report, name, declared string, k kind, inArchive
 	if k.typ != "" && k.typ != "data" && !k.byName && ext != "" {
 		if want, ok := extTypes[ext]; ok && !typeFits(ext, k.typ) {
 			score := 4
-			if isExe || scriptTypes[k.typ] {
+			if isExe {
 				score = 6
 			}
 			add(r, "type_extension_mismatch", finding.Weak, score, fmt.Sprintf("%s %q is named .%s but its content is %s (expected %s)", where, name, ext, k.typ, strings.Join(want, " or ")))
