@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -164,7 +165,7 @@ func runMailAnalyze(ctx context.Context, e *env, args []string) error {
 			failed++
 		}
 		if *jsonl {
-			return writeJSON(w, r)
+			return writeResultJSON(w, r)
 		}
 		return writeReport(w, r)
 	})
@@ -331,6 +332,14 @@ func readMessage(e *env, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading message %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// writeResultJSON writes one result as a JSON line, with <, > and & kept
+// as they are (addresses read better that way).
+func writeResultJSON(w io.Writer, r mail.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
 }
 
 // writeReport prints a result for people.

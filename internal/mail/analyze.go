@@ -219,7 +219,24 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 
 	res.Reasons = c.findings()
 	res.Verdict, res.Score = Decide(res.Reasons)
-	res.IOCs = IOCs{URLs: iocs.urls.sorted(), Domains: iocs.domains.sorted(), IPs: iocs.ips.sorted(),
+	if lureOnly(res.Reasons) {
+		// Say so rather than show points that were not counted.
+		for i := range res.Reasons {
+			if isLure(res.Reasons[i].Signal) {
+				res.Reasons[i].Score = 0
+				res.Reasons[i].Detail += "; alone this is not a warning sign"
+			}
+		}
+	}
+	var domains iocList
+	for _, d := range iocs.domains.list {
+		// Known-good domains are no indicators: they would end up in
+		// block lists.
+		if org := lookalike.Registrable(d); !freemail[org] && !shorteners[org] && !shorteners[d] && !a.isKnownGood(d) {
+			domains.add(d)
+		}
+	}
+	res.IOCs = IOCs{URLs: iocs.urls.sorted(), Domains: domains.sorted(), IPs: iocs.ips.sorted(),
 		Emails: iocs.emails.sorted(), Hashes: iocs.hashes.sorted()}
 	res.Errors = append(res.Errors, p.errors...)
 	return res
@@ -330,7 +347,9 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 				Detail: "a link opens content carried in the link itself (" + truncate(li.target, 60) + ")"})
 			continue
 		}
-		urls.add(truncate(li.target, 2048))
+		if li.ip || !a.isKnownGood(li.host) {
+			urls.add(truncate(li.target, 2048))
+		}
 		if a.iocs.matchURL(li.target) || li.target != li.raw && a.iocs.matchURL(li.raw) {
 			add(finding.Finding{Signal: sigIOCURL, Score: 80, Class: finding.Phishing,
 				Detail: "a link is a known malicious URL: " + truncate(li.target, 200)})
@@ -391,6 +410,31 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 				Detail: fmt.Sprintf("a link shows %s but leads to %s", shown, li.host)})
 		}
 	}
+}
+
+// lureOnly reports whether lure findings did not count because the other
+// findings stayed below LureBoostMin.
+func lureOnly(fs []finding.Finding) bool {
+	other, lure := 0, false
+	for _, f := range fs {
+		if isLure(f.Signal) {
+			lure = true
+		} else {
+			other += f.Score
+		}
+	}
+	return lure && other < LureBoostMin
+}
+
+// isKnownGood reports whether domain belongs to a protected brand, the
+// recipient's organisation or a commonly imitated organisation.
+func (a *Analyzer) isKnownGood(domain string) bool {
+	for _, bn := range a.names {
+		if underAny(domain, bn.domains) {
+			return true
+		}
+	}
+	return false
 }
 
 // isProtected reports whether domain belongs to a protected brand or the
