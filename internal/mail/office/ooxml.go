@@ -117,7 +117,9 @@ func (a *analyzer) ooxml(data []byte, depth int) {
 				}
 			}
 		case strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml"):
-			if b, ok := a.readPart(f); ok {
+			// Most parts (styles, fonts, themes) hold no field: skip
+			// the XML walk for them.
+			if b, ok := a.readPart(f); ok && (bytes.Contains(b, []byte("instrText")) || bytes.Contains(b, []byte("fldSimple"))) {
 				for _, instr := range wordMLFields(b) {
 					a.ddeField(instr, "Word field")
 				}
