@@ -391,7 +391,7 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 				a.lookalikeDomain(sigLookalikeLink, "link domain", li.host, add)
 			}
 		}
-		if freeHosting[li.host] || freeHosting[org] || hostUnderSet(li.host, freeHosting) {
+		if underSet(li.host, freeHosting) {
 			add(finding.Finding{Signal: sigLinkFreeHosting, Score: 20, Class: finding.Weak,
 				Detail: "a link leads to " + li.host + ", a free hosting or form service where anyone can publish a page at once"})
 		}
@@ -428,51 +428,24 @@ func lureOnly(fs []finding.Finding) bool {
 
 // isKnownGood reports whether domain belongs to a protected brand, the
 // recipient's organisation or a commonly imitated organisation.
-func (a *Analyzer) isKnownGood(domain string) bool {
-	for _, bn := range a.names {
-		if underAny(domain, bn.domains) {
-			return true
-		}
-	}
-	return false
-}
+func (a *Analyzer) isKnownGood(domain string) bool { return underSet(domain, a.knownGood) }
 
 // isProtected reports whether domain belongs to a protected brand or the
 // recipient's own organisation.
-func (a *Analyzer) isProtected(domain string) bool {
-	for _, bn := range a.names {
-		if !bn.common && underAny(domain, bn.domains) {
+func (a *Analyzer) isProtected(domain string) bool { return underSet(domain, a.protected) }
+
+// underSet reports whether domain or one of its parents is in set.
+func underSet(domain string, set map[string]bool) bool {
+	for {
+		if set[domain] {
 			return true
 		}
-	}
-	return false
-}
-
-// hostUnderSet reports whether host is under one of the multi-label
-// entries of set (e.g. "x.blob.core.windows.net").
-func hostUnderSet(host string, set map[string]bool) bool {
-	for i := strings.IndexByte(host, '.'); i >= 0; i = strings.IndexByte(host, '.') {
-		host = host[i+1:]
-		if set[host] {
-			return true
+		i := strings.IndexByte(domain, '.')
+		if i < 0 {
+			return false
 		}
+		domain = domain[i+1:]
 	}
-	return false
-}
-
-// actionText returns the log-in or confirmation words a link's text uses,
-// or "".
-func actionText(text string) string {
-	if text == "" || len(text) > 200 {
-		return ""
-	}
-	low := strings.ToLower(text)
-	for _, w := range actionWords {
-		if containsWord(low, w, false) {
-			return w
-		}
-	}
-	return ""
 }
 
 // headerSignals looks at the shape of From and Subject: several or broken
@@ -556,4 +529,19 @@ func obfuscated(s string) bool {
 		}
 	}
 	return false
+}
+
+// actionText returns the log-in or confirmation words a link's text uses,
+// or "".
+func actionText(text string) string {
+	if text == "" || len(text) > 200 {
+		return ""
+	}
+	low := strings.ToLower(text)
+	for _, w := range actionWords {
+		if containsWord(low, w, false) {
+			return w
+		}
+	}
+	return ""
 }

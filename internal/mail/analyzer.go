@@ -155,6 +155,10 @@ type Analyzer struct {
 	lim        Limits
 	now        func() time.Time
 	names      []brandName
+	// knownGood are the domains of the protected brands, the recipient's
+	// organisation and the commonly imitated organisations; protected
+	// leaves the common ones out.
+	knownGood, protected map[string]bool
 }
 
 // NewAnalyzer checks cfg and returns an Analyzer. The error names the field
@@ -211,6 +215,15 @@ func NewAnalyzer(cfg Config) (*Analyzer, error) {
 		}
 	}
 	a.names = brandNames(a.brands, a.ownDomains, a.ownNames)
+	a.knownGood, a.protected = map[string]bool{}, map[string]bool{}
+	for _, bn := range a.names {
+		for _, d := range bn.domains {
+			a.knownGood[d] = true
+			if !bn.common {
+				a.protected[d] = true
+			}
+		}
+	}
 	return a, nil
 }
 

@@ -125,28 +125,61 @@ func boundaryAfter(s string, j int) bool {
 	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 }
 
-// passwordRE finds "password: X" and its translations: Dutch wachtwoord,
-// French mot de passe, Spanish contraseña, German Passwort/Kennwort,
-// Italian password/parola d'ordine, and short forms.
-var passwordRE = regexp.MustCompile(`(?i)(?:password|passwort|kennwort|wachtwoord|mot de passe|contrase(?:ñ|n)a|clave|parola d'ordine|pwd|pw|pass|code)\s*(?:is|est|es|ist|è|:|=|-)?\s*[:=]?\s*["'“«]?([^\s"'”»<>]{2,64})`)
+// passwordWords start the phrases that give an archive's password:
+// English and Italian "password", Dutch "wachtwoord", French "mot de
+// passe", Spanish "contraseña"/"clave", German "Passwort"/"Kennwort", and
+// short forms that must be followed by ":" or "=".
+var passwordWords = []string{"password", "passwort", "kennwort", "wachtwoord", "mot de passe", "contraseña", "contrasena", "clave", "parola d'ordine", "pwd", "pw", "pass", "code"}
+
+// passwordRE reads the password after one of passwordWords, at the start
+// of a short window of text.
+var passwordRE = regexp.MustCompile(`^(?i)(?:password|passwort|kennwort|wachtwoord|mot de passe|contrase(?:ñ|n)a|clave|parola d'ordine|(?:pwd|pw|pass|code)\s*[:=])\s*(?:is|est|es|ist|è|:|=|-)?\s*[:=]?\s*["'“«]?([^\s"'”»<>]{2,64})`)
 
 // maxPasswords bounds the candidate passwords passed to attachments.
 const maxPasswords = 10
 
+// asciiLower lower-cases ASCII letters only, so that offsets stay valid.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
 // passwords returns candidate archive passwords written in the text.
 func passwords(text string) []string {
+	text = truncate(text, maxLureText)
+	low := asciiLower(text)
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range passwordRE.FindAllStringSubmatch(truncate(text, maxLureText), 50) {
-		p := strings.TrimRight(m[1], ".,;:!)")
-		low := strings.ToLower(p)
-		if p == "" || seen[p] || low == "is" || low == "est" || low == "es" || low == "ist" {
-			continue
-		}
-		seen[p] = true
-		out = append(out, p)
-		if len(out) >= maxPasswords {
-			break
+	for _, w := range passwordWords {
+		for off, n := 0, 0; n < 50; n++ {
+			i := strings.Index(low[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(w)
+			if !boundaryBefore(low, i) {
+				continue
+			}
+			m := passwordRE.FindStringSubmatch(text[i:min(len(text), i+160)])
+			if m == nil {
+				continue
+			}
+			p := strings.TrimRight(m[1], ".,;:!)")
+			l := strings.ToLower(p)
+			if p == "" || seen[p] || l == "is" || l == "est" || l == "es" || l == "ist" {
+				continue
+			}
+			seen[p] = true
+			out = append(out, p)
+			if len(out) >= maxPasswords {
+				return out
+			}
 		}
 	}
 	return out
