@@ -1,7 +1,6 @@
 package ct
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"testing"
@@ -29,21 +28,12 @@ func BenchmarkFollow(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				cfg := TailConfig{Logs: []Log{logOf(b, fl)}, Start: Start{FromStart: true}, Poll: 50 * time.Millisecond,
-					Out: io.Discard, Format: jsonLine, DedupWindow: -1}
-				tl, err := NewTailer(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan error, 1)
-				go func() { done <- tl.Run(ctx) }()
-				for tl.Stats()[0].Next < n {
+					Out: io.Discard, Format: func(ev Event) []byte { return append(ev.AppendJSON(nil), '\n') }, DedupWindow: -1}
+				r := start(b, cfg)
+				for r.Stats()[0].Next < n {
 					time.Sleep(time.Millisecond)
 				}
-				cancel()
-				if err := <-done; err != nil {
-					b.Fatal(err)
-				}
+				r.stop(b)
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 		})

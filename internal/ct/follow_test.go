@@ -57,31 +57,58 @@ func testConfig(out *syncBuffer, logs ...Log) TailConfig {
 		Out: out, Format: jsonLine, CommitEvery: 20 * time.Millisecond}
 }
 
-// runUntil runs a tailer until cond holds or the deadline passes.
-func runUntil(t *testing.T, cfg TailConfig, cond func(*Tailer) bool) *Tailer {
+// running is a tailer running in the background.
+type running struct {
+	*Tailer
+	done   chan error
+	cancel context.CancelFunc
+}
+
+// start runs a tailer on cfg until stop.
+func start(t testing.TB, cfg TailConfig) *running {
 	t.Helper()
 	tl, err := NewTailer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- tl.Run(ctx) }()
-	for !cond(tl) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Tailer: tl, done: make(chan error, 1), cancel: cancel}
+	go func() { r.done <- tl.Run(ctx) }()
+	return r
+}
+
+// waitFor waits until cond holds; it fails the test when Run returns first
+// or after 20 seconds.
+func (r *running) waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
 		select {
-		case err := <-done:
-			t.Fatalf("Run returned early: %v", err)
-		case <-ctx.Done():
-			t.Fatalf("timed out; stats: %+v", tl.Stats())
-		case <-time.After(10 * time.Millisecond):
+		case err := <-r.done:
+			t.Fatalf("Run returned before %s: %v", what, err)
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; stats: %+v", what, r.Stats())
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+}
+
+// stop ends Run and fails the test on its error.
+func (r *running) stop(t testing.TB) {
+	t.Helper()
+	r.cancel()
+	if err := <-r.done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	return tl
+}
+
+// runUntil runs a tailer until cond holds.
+func runUntil(t *testing.T, cfg TailConfig, cond func(*Tailer) bool) *Tailer {
+	t.Helper()
+	r := start(t, cfg)
+	r.waitFor(t, "the condition", func() bool { return cond(r.Tailer) })
+	r.stop(t)
+	return r.Tailer
 }
 
 // checkIndexes checks that the events of log are exactly the indexes
@@ -148,28 +175,14 @@ func TestFollowNewEntries(t *testing.T) {
 			var out syncBuffer
 			cfg := testConfig(&out, logOf(t, fl))
 			cfg.Start = Start{} // from now
-			tl, err := NewTailer(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- tl.Run(ctx) }()
+			r := start(t, cfg)
 			// Wait for the follower to stand at the head, then grow the log.
-			for tl.Stats()[0].TreeSize != 300 {
-				time.Sleep(5 * time.Millisecond)
-			}
+			r.waitFor(t, "the head", func() bool { return r.Stats()[0].TreeSize == 300 })
 			must(t, fl.Add([]string{"rivm-coronatest.nl"}, true))
 			must(t, fl.AddN(10, "net"))
 			fl.Publish()
-			deadline := time.Now().Add(10 * time.Second)
-			for len(out.events(t)) < 11 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			r.waitFor(t, "the new entries", func() bool { return len(out.events(t)) >= 11 })
+			r.stop(t)
 			evs := out.events(t)
 			if len(evs) != 11 || evs[0].Index != 300 || !evs[0].Precert || evs[0].Names[0] != "rivm-coronatest.nl" {
 				t.Fatalf("events = %+v", evs)
@@ -200,24 +213,9 @@ func TestFollowMisbehavingLogs(t *testing.T) {
 
 	var out syncBuffer
 	cfg := testConfig(&out, logOf(t, good), logOf(t, badSig), logOf(t, rewind), logOf(t, fork))
-	tl, err := NewTailer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- tl.Run(ctx) }()
-	waitFor := func(what string, cond func([]LogStat) bool) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for !cond(tl.Stats()) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s: %+v", what, tl.Stats())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitFor("the logs to be read", func(s []LogStat) bool {
+	r := start(t, cfg)
+	r.waitFor(t, "the logs to be read", func() bool {
+		s := r.Stats()
 		return s[0].Next == 300 && s[2].Next == 100 && s[3].Next == 300 && s[1].Errors["bad_signature"] > 0
 	})
 	// Rewind: the tree shrinks. Fork: an entry already read changes.
@@ -227,13 +225,11 @@ func TestFollowMisbehavingLogs(t *testing.T) {
 	fork.Publish()
 	must(t, good.AddN(5, "net"))
 	good.Publish()
-	waitFor("the faults to be caught", func(s []LogStat) bool {
+	r.waitFor(t, "the faults to be caught", func() bool {
+		s := r.Stats()
 		return s[2].Failed && s[3].Failed && s[0].Next == 305
 	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	r.stop(t)
 	evs := out.events(t)
 	checkIndexes(t, evs, good.URL(), 305)
 	checkIndexes(t, evs, badSig.URL(), 0)
