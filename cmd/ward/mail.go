@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -46,6 +47,8 @@ Flags:
                      that names it in the sender's name is flagged
     -trusted ID      believe Authentication-Results headers written by the
                      receiving server ID, e.g. mx.hospital.nl (repeatable)
+    -dns HOST:PORT   verify DKIM signatures, asking this DNS server for the
+                     keys (e.g. 127.0.0.1:53); default: DKIM not verified
     -jsonl           one JSON object per message: {"file","message_id",
                      "subject","from","verdict","score","reasons","iocs",
                      "attachments","errors"}
@@ -88,6 +91,7 @@ type mailFlags struct {
 	trusted stringList
 	timeout time.Duration
 	workers int
+	dns     string
 }
 
 func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
@@ -106,6 +110,16 @@ func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
 			return nil, err
 		}
 	}
+	if m.dns != "" {
+		if _, _, err := net.SplitHostPort(m.dns); err != nil {
+			return nil, usagef("-dns %q: give HOST:PORT, e.g. 127.0.0.1:53", m.dns)
+		}
+		addr := m.dns
+		cfg.Resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}}
+	}
 	if m.timeout < 0 {
 		return nil, usagef("-timeout %v is negative", m.timeout)
 	}
@@ -123,6 +137,7 @@ func runMailAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&mf.iocs, "iocs", "", "")
 	fs.Var(&mf.own, "own", "")
 	fs.Var(&mf.trusted, "trusted", "")
+	fs.StringVar(&mf.dns, "dns", "", "")
 	fs.DurationVar(&mf.timeout, "timeout", 0, "")
 	fs.IntVar(&mf.workers, "t", runtime.NumCPU(), "")
 	jsonl := fs.Bool("jsonl", false, "")

@@ -191,7 +191,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		if att.Type == "" {
 			att.Type = ra.ctype
 		}
-		foldReport(&att, rep, "", 0, &attURLs, p, c)
+		foldReport(&att, rep, &attURLs, p, c)
 		iocs.hashes.add(att.SHA256)
 		if a.iocs.matchHash(att.SHA256) {
 			c.add(finding.Finding{Signal: sigIOCHash, Score: 100, Class: finding.Malware,
@@ -242,32 +242,27 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	return res
 }
 
-// foldReport copies an attachment report's findings into att, members'
-// findings included with the member's name, and gathers URLs and limits.
-func foldReport(att *Attachment, rep attach.Report, prefix string, depth int, urls *[]string, p *parsed, c *collector) {
-	for _, f := range rep.Findings {
-		if prefix != "" {
-			f.Detail = prefix + ": " + f.Detail
-		}
-		att.Findings = append(att.Findings, f)
-	}
-	*urls = append(*urls, rep.URLs...)
+// foldReport copies an attachment report's findings into att: attach
+// already repeats the members' findings in the top-level report, with the
+// member's path in the detail. URLs are gathered from the members too.
+func foldReport(att *Attachment, rep attach.Report, urls *[]string, p *parsed, c *collector) {
+	att.Findings = append(att.Findings, rep.Findings...)
 	if rep.Limit != "" {
 		c.add(limitFinding(fmt.Sprintf("attachment %q: %s", truncate(att.Name, 80), rep.Limit)))
 	}
 	for _, e := range rep.Errors {
 		p.errorf("attachment %q: %s", truncate(att.Name, 80), e)
 	}
-	if depth >= 8 {
-		return
-	}
-	for _, m := range rep.Members {
-		name := m.Name
-		if prefix != "" {
-			name = prefix + "/" + m.Name
+	var walk func(r attach.Report, depth int)
+	walk = func(r attach.Report, depth int) {
+		*urls = append(*urls, r.URLs...)
+		if depth < 8 {
+			for _, m := range r.Members {
+				walk(m, depth+1)
+			}
 		}
-		foldReport(att, m, truncate(name, 200), depth+1, urls, p, c)
 	}
+	walk(rep, 0)
 }
 
 func limitFinding(what string) finding.Finding {
