@@ -460,13 +460,22 @@ func headerSignals(h message.Header, froms []address, subject string, add func(f
 			Detail: fmt.Sprintf("the sender's name %q mixes alphabets to look like another name", truncate(froms[0].name, 80))})
 	}
 	if obfuscated(subject) || len(froms) > 0 && obfuscated(froms[0].name) {
-		add(finding.Finding{Signal: sigObfuscatedText, Score: 20, Class: finding.Weak,
+		add(finding.Finding{Signal: sigObfuscatedText, Score: 25, Class: finding.Weak,
 			Detail: "the subject or sender's name is written with invisible or look-alike characters to slip past filters"})
 	}
 	low := strings.ToLower(subject)
 	var rcpts []address
 	for _, k := range []string{"To", "Delivered-To", "X-Original-To"} {
 		rcpts = append(rcpts, parseAddresses(h.Get(k), maxAddresses)...)
+	}
+	if len(froms) > 0 && froms[0].addr != "" {
+		for _, to := range rcpts {
+			if to.addr == froms[0].addr {
+				add(finding.Finding{Signal: sigFromRecipient, Score: 20, Class: finding.Weak,
+					Detail: "the mail claims to come from the recipient's own address " + to.addr})
+				break
+			}
+		}
 	}
 	for _, to := range rcpts {
 		local, _, ok := strings.Cut(to.addr, "@")
@@ -517,13 +526,18 @@ func plausibleDomain(d string) bool {
 // mathematical alphanumeric block ("𝖤𝖣𝖤𝖪𝖠"), both used to dodge filters.
 func obfuscated(s string) bool {
 	for _, r := range s {
-		switch {
-		case r >= 0x200B && r <= 0x200F, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x034F, r == 0x00AD,
-			r >= 0xE0000 && r <= 0xE007F, r >= 0xE0100 && r <= 0xE01EF, r >= 0x1D400 && r <= 0x1D7FF:
+		if invisible(r) || r >= 0x1D400 && r <= 0x1D7FF {
 			return true
 		}
 	}
 	return false
+}
+
+// invisible reports zero-width, bidi-mark, soft-hyphen, tag and
+// variation-selector characters.
+func invisible(r rune) bool {
+	return r >= 0x200B && r <= 0x200F || r >= 0x2060 && r <= 0x2064 || r == 0xFEFF || r == 0x034F || r == 0x00AD ||
+		r >= 0xE0000 && r <= 0xE007F || r >= 0xE0100 && r <= 0xE01EF
 }
 
 // actionText returns the log-in or confirmation words a link's text uses,

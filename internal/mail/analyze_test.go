@@ -469,3 +469,34 @@ func TestExampleMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestSenderShapes(t *testing.T) {
+	a := newTestAnalyzer(t, Config{})
+	tests := []struct {
+		name    string
+		headers []string
+		want    string
+	}{
+		{"free hosting sender", []string{"From: Bonus <noreply@promo-1234.firebaseapp.com>", "Subject: hi"}, sigSenderFreeHosting},
+		{"self-sent", []string{"From: staff@hospital.nl", "To: staff@hospital.nl", "Subject: hi"}, sigFromRecipient},
+		{"recipient in subject", []string{"From: x@example.org", "To: jan.jansen@hospital.nl", "Subject: jan.jansen@hospital.nl, your parcel"}, sigSubjectRecipient},
+		{"invisible characters", []string{"From: \"Mi\u200bcro\u200bsoft\" <a@example.org>", "Subject: hi"}, sigObfuscatedText},
+		{"brand behind invisible characters", []string{"From: \"Mi\u200bcro\u200bsoft Support\" <a@example.org>", "Subject: hi"}, sigDisplayNameBrand},
+		{"mixed-script name", []string{"From: \"L\u0435dger\" <a@example.org>", "Subject: hi"}, sigDisplayNameMixedScript},
+		{"two senders", []string{"From: a@example.org, b@example.net", "Subject: hi"}, sigFromMalformed},
+		{"freemail service desk", []string{"From: \"Account Support Team\" <helpdesk.mail@gmail.com>", "Subject: hi"}, sigFreemailRole},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := a.Analyze(context.Background(), "m", msg(tt.headers, "hello"))
+			if !hasSignal(r, tt.want) {
+				t.Errorf("missing %s: %v", tt.want, r.Reasons)
+			}
+		})
+	}
+	// A broken base64 padding in an encoded word is still decoded.
+	r := a.Analyze(context.Background(), "m", msg([]string{"From: a@example.org", "Subject: =?UTF-8?B?TmV3IExvZ2lu==?="}, "x"))
+	if r.Subject != "New Login" {
+		t.Errorf("subject %q", r.Subject)
+	}
+}

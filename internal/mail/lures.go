@@ -60,6 +60,12 @@ var lureWords = []struct {
 		"gift card", "voucher", "gewinner", "gewinnen", "gutschein", "herzlichen glückwunsch", "ausgewählt",
 		"félicitations", "cadeau", "gagnant", "gagner", "premio", "ganador", "enhorabuena", "regalo",
 		"vincitore", "congratulazioni", "gefeliciteerd", "gewonnen", "winnaar", "cadeaubon", "prijs",
+		"bonus", "free spins", "freispiele", "gratis", "kostenlos", "jackpot", "casino",
+	}},
+	{sigLureAdvanceFee, "advance-fee fraud", []string{
+		"beneficiary", "inheritance", "compensation fund", "next of kin", "mtcn", "western union",
+		"moneygram", "atm card", "lottery", "consignment", "million dollars", "million usd",
+		"barrister", "diplomat", "overseas fund", "unclaimed",
 	}},
 	{sigLureAccount, "account or password", []string{
 		"verify your account", "confirm your account", "your password", "password expires",

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/mail"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -386,9 +388,43 @@ func decodeWords(s string) string {
 	}
 	d, err := wordDecoder.DecodeHeader(s)
 	if err != nil {
-		return s
+		return decodeWordsLenient(s)
+	}
+	if strings.Contains(d, "=?") {
+		// Malformed words are left as they are: try them leniently.
+		return decodeWordsLenient(d)
 	}
 	return d
+}
+
+// encodedWord matches one RFC 2047 encoded word.
+var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,40})\?([bBqQ])\?([^?\s]*)\?=`)
+
+// decodeWordsLenient decodes encoded words one by one, forgiving the
+// broken base64 padding that bulk mailers produce; a word that still
+// cannot be decoded is kept as written.
+func decodeWordsLenient(s string) string {
+	return encodedWord.ReplaceAllStringFunc(s, func(w string) string {
+		m := encodedWord.FindStringSubmatch(w)
+		if m == nil {
+			return w
+		}
+		if m[2] == "b" || m[2] == "B" {
+			raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(m[3], "="))
+			if err != nil {
+				return w
+			}
+			fixed := "=?" + m[1] + "?B?" + base64.StdEncoding.EncodeToString(raw) + "?="
+			if d, err := wordDecoder.DecodeHeader(fixed); err == nil {
+				return d
+			}
+			return w
+		}
+		if d, err := wordDecoder.DecodeHeader(w); err == nil {
+			return d
+		}
+		return w
+	})
 }
 
 // address is one mailbox from a header, lower-cased domain.

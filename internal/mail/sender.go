@@ -114,7 +114,7 @@ var addrInName = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9\-]{1,63
 // inside it, or a protected brand or the recipient's own organisation
 // named by an outside sender.
 func (a *Analyzer) displayName(from address, add func(finding.Finding)) {
-	name := strings.TrimSpace(from.name)
+	name := strings.TrimSpace(stripInvisible(from.name))
 	if name == "" || len(name) > 1000 {
 		return
 	}
@@ -189,6 +189,7 @@ func (a *Analyzer) lookalikeDomain(signal, role, domain string, add func(finding
 // senderSignals looks at From, Reply-To and Return-Path.
 func (a *Analyzer) senderSignals(from address, replyTo []address, returnPath address, add func(finding.Finding)) {
 	a.displayName(from, add)
+	senderHosting(from, add)
 	a.lookalikeDomain(sigLookalikeSender, "sender domain", from.domain, add)
 	fromOrg := lookalike.Registrable(from.domain)
 	for _, rt := range replyTo {
@@ -214,5 +215,28 @@ func (a *Analyzer) senderSignals(from address, replyTo []address, returnPath add
 			add(finding.Finding{Signal: sigReturnPathFreemail, Score: 10, Class: finding.Weak,
 				Detail: fmt.Sprintf("the bounce address %s is a free mail address while the sender claims %s", returnPath.addr, from.domain)})
 		}
+	}
+}
+
+// stripInvisible removes the invisible characters that split a name to
+// dodge filters ("Mi\U000E0139cr\U000E0139osoft").
+func stripInvisible(s string) string {
+	if !obfuscated(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// senderHosting reports a sender whose domain is on a free hosting
+// service (noreply@x-1234.firebaseapp.com): no organisation sends so.
+func senderHosting(from address, add func(finding.Finding)) {
+	if from.domain != "" && underSet(from.domain, freeHosting) {
+		add(finding.Finding{Signal: sigSenderFreeHosting, Score: 25, Class: finding.Weak,
+			Detail: "the mail comes from " + from.domain + ", a free hosting service, not an organisation's own domain"})
 	}
 }

@@ -28,7 +28,7 @@ var impersonation = setOf(
 	sigDisplayNameBrand, sigDisplayNameOwnOrg, sigDisplayNameAddress,
 	sigLookalikeSender, sigLookalikeReplyTo, sigLookalikeReturnPath, sigLookalikeLink,
 	sigAuthDMARCFail, sigReplyToFreemail, sigLinkTextMismatch, sigHTMLForm,
-	sigLinkUserinfo, sigLinkMixedScript, sigFreemailRole, sigLinkAction, sigDisplayNameMixedScript,
+	sigLinkUserinfo, sigLinkMixedScript, sigFreemailRole, sigLinkAction, sigDisplayNameMixedScript, sigSenderFreeHosting, sigObfuscatedText,
 )
 
 // isLure reports whether a signal is lure vocabulary.
