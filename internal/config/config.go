@@ -1,0 +1,481 @@
+// Package config reads and checks the configuration of ward serve: the
+// organisations it protects and their brands, its sources of names, how it
+// enriches and scores look-alikes, where it sends alerts and keeps its data.
+//
+// A configuration is one YAML file. Every field is checked when it is
+// loaded; an error names the file, the line, the field and the fix.
+// ${NAME} in a value is replaced by the environment variable NAME (for
+// secrets: tokens, passwords, DSNs); $$ stands for a literal $.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ward-health/ward/examples"
+	"github.com/ward-health/ward/internal/brand"
+)
+
+// Config is the whole configuration of ward serve.
+type Config struct {
+	// Organisations are the tenants: each sees only its own findings. At
+	// least one.
+	Organisations []Organisation `yaml:"organisations"`
+	// Sources are where new names come from.
+	Sources Sources `yaml:"sources"`
+	// Enrichment says how look-alikes are probed.
+	Enrichment Enrichment `yaml:"enrichment"`
+	// Scoring turns evidence into states.
+	Scoring Scoring `yaml:"scoring"`
+	// Alerts are the sinks findings' state changes are sent to.
+	Alerts Alerts `yaml:"alerts"`
+	// Storage is where findings, evidence, positions and alerts are kept.
+	Storage Storage `yaml:"storage"`
+	// API is the HTTP listener of the API and the metrics.
+	API API `yaml:"api"`
+}
+
+// Organisation is one tenant.
+type Organisation struct {
+	// Name is the tenant's key: lower-case letters, digits and hyphens,
+	// unique ("umc-utrecht").
+	Name string `yaml:"name"`
+	// DisplayName is shown in alerts and the web page; default Name.
+	DisplayName string `yaml:"display_name"`
+	// Tokens are the API bearer tokens of the organisation (use ${ENV}).
+	// Empty: ward serve generates one at first start and keeps it in the
+	// data directory.
+	Tokens []string `yaml:"tokens"`
+	// BrandsFile is a brands file (the look-alike engine's format, YAML or
+	// one domain per line); relative to the configuration file.
+	BrandsFile string `yaml:"brands_file"`
+	// Brands are brands given inline, with the brands file's fields.
+	Brands []BrandSpec `yaml:"brands"`
+	// OwnDomains are the organisation's own mail and web domains (for
+	// mail triage: a display name naming them from outside is suspect).
+	OwnDomains []string `yaml:"own_domains"`
+	// Alerts names the sinks this organisation's alerts go to; empty: all.
+	Alerts []string `yaml:"alerts"`
+
+	// BrandSet is the organisation's brands, read and checked by Load.
+	BrandSet *brand.Set `yaml:"-"`
+}
+
+// BrandSpec is one brand written inline, with the fields of a brands file.
+type BrandSpec struct {
+	Name         string   `yaml:"name"`
+	Organisation string   `yaml:"organisation"`
+	Domains      []string `yaml:"domains"`
+	Names        []string `yaml:"names"`
+	Keywords     []string `yaml:"keywords"`
+	Allowlist    []string `yaml:"allowlist"`
+}
+
+// Sources are where names come from.
+type Sources struct {
+	CT    CT      `yaml:"ct"`
+	NRD   []NRD   `yaml:"nrd"`
+	Sweep []Sweep `yaml:"sweeps"`
+}
+
+// CT configures Certificate Transparency following.
+type CT struct {
+	// Enabled turns CT following on; default true.
+	Enabled *bool `yaml:"enabled"`
+	// LogList is a Chrome v3 log list file or URL; "" is the list built
+	// into ward.
+	LogList string `yaml:"log_list"`
+	// Logs are extra logs to follow besides the list's.
+	Logs []CTLog `yaml:"logs"`
+	// Start is where a log never followed before begins: "now" (default)
+	// or "start" (its first entry: hours of backlog on real logs).
+	Start string `yaml:"start"`
+	// Poll is how often a caught-up log is asked for news; default 1s,
+	// at least 100ms.
+	Poll time.Duration `yaml:"poll"`
+	// Concurrency is the requests in flight per log; default 4, 1 to 64.
+	Concurrency int `yaml:"concurrency"`
+}
+
+// On reports whether CT following is enabled.
+func (c CT) On() bool { return c.Enabled == nil || *c.Enabled }
+
+// CTLog is one log given by hand.
+type CTLog struct {
+	URL  string `yaml:"url"`
+	Key  string `yaml:"key"`  // base64 DER public key
+	Type string `yaml:"type"` // "rfc6962" (default) or "static"
+}
+
+// NRD is a newly-registered-domain list polled on a schedule: one domain
+// per line, # comments, gzip allowed.
+type NRD struct {
+	// Name identifies the list in findings' observations; default the
+	// file or URL.
+	Name string `yaml:"name"`
+	// URL (http or https) or File; exactly one.
+	URL  string `yaml:"url"`
+	File string `yaml:"file"`
+	// Every is the polling interval; default 1h, at least 1m.
+	Every time.Duration `yaml:"every"`
+}
+
+// Sweep generates look-alikes of every brand and resolves them.
+type Sweep struct {
+	// Every is the interval between sweeps; default 24h, at least 1h.
+	Every time.Duration `yaml:"every"`
+	// Fuzzers are the generators to use (ward lookalikes -h lists them);
+	// empty: ward's default set.
+	Fuzzers []string `yaml:"fuzzers"`
+	// TLDs for tld-swap; empty: ward's default list.
+	TLDs []string `yaml:"tlds"`
+}
+
+// Enrichment says how look-alikes are probed.
+type Enrichment struct {
+	// Resolvers are DNS servers, "host:port"; empty: /etc/resolv.conf's.
+	Resolvers []string `yaml:"resolvers"`
+	// Concurrency is the probes in flight; default 8, 1 to 256.
+	Concurrency int `yaml:"concurrency"`
+	// RateLimit is the probes started per second, all together; default
+	// 5, at most 1000.
+	RateLimit float64 `yaml:"rate_limit"`
+	// Timeout bounds each DNS query and each HTTP fetch; default 15s.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxBody is the bytes read of each web response; default 2 MiB,
+	// 1 KiB to 64 MiB.
+	MaxBody int64 `yaml:"max_body"`
+	// AllowPrivateTargets lets probes reach loopback, private, link-local
+	// and cloud-metadata addresses. Default false: a look-alike that
+	// resolves to 10.0.0.1 is not fetched. Only for tests.
+	AllowPrivateTargets bool `yaml:"allow_private_targets"`
+	// Browser takes screenshots with a headless Chromium when one is
+	// installed; default false.
+	Browser bool `yaml:"browser"`
+	// RDAPBase is an RDAP server's base URL for registration data; ""
+	// turns RDAP off.
+	RDAPBase string `yaml:"rdap_base"`
+}
+
+// Scoring turns a finding's evidence into a state.
+type Scoring struct {
+	// Suspicious and Malicious are the score thresholds of those states,
+	// 0 to 100, Suspicious < Malicious; defaults 50 and 80.
+	Suspicious int `yaml:"suspicious"`
+	Malicious  int `yaml:"malicious"`
+	// Recheck is the first interval between checks of a finding; it
+	// doubles after each check that changes nothing, up to RecheckMax.
+	// Defaults 1h and 168h (a week).
+	Recheck    time.Duration `yaml:"recheck"`
+	RecheckMax time.Duration `yaml:"recheck_max"`
+}
+
+// Alerts holds the alert sinks.
+type Alerts struct {
+	Sinks []Sink `yaml:"sinks"`
+}
+
+// Sink is one alert destination. Type selects which of the other fields
+// apply.
+type Sink struct {
+	// Name identifies the sink in organisations' alerts lists; unique.
+	Name string `yaml:"name"`
+	// Type is "webhook", "smtp" or "syslog".
+	Type string `yaml:"type"`
+	// Webhook: URL, Format ("json", "slack", "mattermost", "teams"),
+	// extra Headers, and Secret to sign bodies with HMAC-SHA256.
+	URL     string            `yaml:"url"`
+	Format  string            `yaml:"format"`
+	Headers map[string]string `yaml:"headers"`
+	Secret  string            `yaml:"secret"`
+	// SMTP: Addr host:port, From, To, Username, Password, StartTLS
+	// ("required" default, "opportunistic", "none" for loopback only).
+	// Syslog: Addr host:port and Network ("udp", "tcp", "tls").
+	Addr     string   `yaml:"addr"`
+	From     string   `yaml:"from"`
+	To       []string `yaml:"to"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	StartTLS string   `yaml:"starttls"`
+	Network  string   `yaml:"network"`
+}
+
+// Storage is where ward keeps its data.
+type Storage struct {
+	// Driver is "sqlite" (default) or "postgres".
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file; default ./ward-data/ward.db,
+	// relative to the working directory.
+	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string (use ${ENV} for it).
+	DSN string `yaml:"dsn"`
+}
+
+// API is the HTTP listener.
+type API struct {
+	// Listen is the address; default 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+}
+
+// Default returns the configuration ward serve runs on without a file: a
+// demo organisation protecting the built-in health brand set, SQLite
+// under ./ward-data/, the built-in CT log list, API and metrics on
+// 127.0.0.1:8080.
+func Default() *Config {
+	set, err := brand.Parse("built-in brands-health.yaml", examples.HealthBrands)
+	if err != nil {
+		panic("config: the built-in brand set does not parse: " + err.Error())
+	}
+	c := &Config{Organisations: []Organisation{{Name: "demo", DisplayName: "Demo (health brand set)", BrandSet: set}}}
+	c.setDefaults()
+	return c
+}
+
+func (c *Config) setDefaults() {
+	ct := &c.Sources.CT
+	if ct.Start == "" {
+		ct.Start = "now"
+	}
+	if ct.Poll == 0 {
+		ct.Poll = time.Second
+	}
+	if ct.Concurrency == 0 {
+		ct.Concurrency = 4
+	}
+	for i := range c.Sources.NRD {
+		n := &c.Sources.NRD[i]
+		if n.Every == 0 {
+			n.Every = time.Hour
+		}
+		if n.Name == "" {
+			n.Name = n.URL + n.File
+		}
+	}
+	for i := range c.Sources.Sweep {
+		if c.Sources.Sweep[i].Every == 0 {
+			c.Sources.Sweep[i].Every = 24 * time.Hour
+		}
+	}
+	e := &c.Enrichment
+	if e.Concurrency == 0 {
+		e.Concurrency = 8
+	}
+	if e.RateLimit == 0 {
+		e.RateLimit = 5
+	}
+	if e.Timeout == 0 {
+		e.Timeout = 15 * time.Second
+	}
+	if e.MaxBody == 0 {
+		e.MaxBody = 2 << 20
+	}
+	s := &c.Scoring
+	if s.Suspicious == 0 {
+		s.Suspicious = 50
+	}
+	if s.Malicious == 0 {
+		s.Malicious = 80
+	}
+	if s.Recheck == 0 {
+		s.Recheck = time.Hour
+	}
+	if s.RecheckMax == 0 {
+		s.RecheckMax = 168 * time.Hour
+	}
+	for i := range c.Alerts.Sinks {
+		k := &c.Alerts.Sinks[i]
+		if k.Type == "webhook" && k.Format == "" {
+			k.Format = "json"
+		}
+		if k.Type == "smtp" && k.StartTLS == "" {
+			k.StartTLS = "required"
+		}
+		if k.Type == "syslog" && k.Network == "" {
+			k.Network = "udp"
+		}
+	}
+	if c.Storage.Driver == "" {
+		c.Storage.Driver = "sqlite"
+	}
+	if c.Storage.Driver == "sqlite" && c.Storage.Path == "" {
+		c.Storage.Path = "ward-data/ward.db"
+	}
+	if c.API.Listen == "" {
+		c.API.Listen = "127.0.0.1:8080"
+	}
+}
+
+var slug = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// check validates the configuration after defaults; fieldErr reports a
+// problem at a field path, e.g. "organisations[0].name".
+func (c *Config) check(fieldErr func(path, msg string)) {
+	if len(c.Organisations) == 0 {
+		fieldErr("organisations", "no organisation: add one with a name and brands")
+	}
+	orgs := map[string]bool{}
+	sinks := map[string]bool{}
+	for i, k := range c.Alerts.Sinks {
+		p := fmt.Sprintf("alerts.sinks[%d]", i)
+		switch {
+		case !slug.MatchString(k.Name):
+			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens", k.Name))
+		case sinks[k.Name]:
+			fieldErr(p+".name", fmt.Sprintf("%q is used twice: give each sink its own name", k.Name))
+		}
+		sinks[k.Name] = true
+		checkSink(p, k, fieldErr)
+	}
+	for i, o := range c.Organisations {
+		p := fmt.Sprintf("organisations[%d]", i)
+		switch {
+		case !slug.MatchString(o.Name):
+			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens, e.g. umc-utrecht", o.Name))
+		case orgs[o.Name]:
+			fieldErr(p+".name", fmt.Sprintf("%q is used twice: organisation names must be unique", o.Name))
+		}
+		orgs[o.Name] = true
+		for j, t := range o.Tokens {
+			if len(t) < 16 {
+				fieldErr(fmt.Sprintf("%s.tokens[%d]", p, j), "shorter than 16 characters: use a long random token, e.g. from `openssl rand -hex 32`")
+			}
+		}
+		for j, d := range o.OwnDomains {
+			if _, err := brand.NormalizeDomain(d); err != nil {
+				fieldErr(fmt.Sprintf("%s.own_domains[%d]", p, j), err.Error())
+			}
+		}
+		for j, s := range o.Alerts {
+			if !sinks[s] {
+				fieldErr(fmt.Sprintf("%s.alerts[%d]", p, j), fmt.Sprintf("no sink named %q under alerts.sinks", s))
+			}
+		}
+	}
+	ct := c.Sources.CT
+	if ct.Start != "now" && ct.Start != "start" {
+		fieldErr("sources.ct.start", fmt.Sprintf("%q: use now or start", ct.Start))
+	}
+	if ct.Poll < 100*time.Millisecond {
+		fieldErr("sources.ct.poll", fmt.Sprintf("%v is too short: at least 100ms", ct.Poll))
+	}
+	if ct.Concurrency < 1 || ct.Concurrency > 64 {
+		fieldErr("sources.ct.concurrency", fmt.Sprintf("%d is out of range: 1 to 64", ct.Concurrency))
+	}
+	if ct.LogList != "" && strings.Contains(ct.LogList, "://") {
+		checkURL("sources.ct.log_list", ct.LogList, fieldErr)
+	}
+	for i, l := range ct.Logs {
+		p := fmt.Sprintf("sources.ct.logs[%d]", i)
+		checkURL(p+".url", l.URL, fieldErr)
+		if l.Key == "" {
+			fieldErr(p+".key", "missing: give the log's public key, base64 DER")
+		}
+		if l.Type != "" && l.Type != "rfc6962" && l.Type != "static" {
+			fieldErr(p+".type", fmt.Sprintf("%q: use rfc6962 or static", l.Type))
+		}
+	}
+	for i, n := range c.Sources.NRD {
+		p := fmt.Sprintf("sources.nrd[%d]", i)
+		switch {
+		case (n.URL == "") == (n.File == ""):
+			fieldErr(p, "give exactly one of url and file")
+		case n.URL != "":
+			checkURL(p+".url", n.URL, fieldErr)
+		}
+		if n.Every < time.Minute {
+			fieldErr(p+".every", fmt.Sprintf("%v is too short: at least 1m", n.Every))
+		}
+	}
+	for i, s := range c.Sources.Sweep {
+		if s.Every < time.Hour {
+			fieldErr(fmt.Sprintf("sources.sweeps[%d].every", i), fmt.Sprintf("%v is too short: at least 1h", s.Every))
+		}
+	}
+	e := c.Enrichment
+	for i, r := range e.Resolvers {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			fieldErr(fmt.Sprintf("enrichment.resolvers[%d]", i), fmt.Sprintf("%q is not host:port, e.g. 9.9.9.9:53", r))
+		}
+	}
+	if e.Concurrency < 1 || e.Concurrency > 256 {
+		fieldErr("enrichment.concurrency", fmt.Sprintf("%d is out of range: 1 to 256", e.Concurrency))
+	}
+	if e.RateLimit <= 0 || e.RateLimit > 1000 {
+		fieldErr("enrichment.rate_limit", fmt.Sprintf("%v is out of range: more than 0, at most 1000 probes a second", e.RateLimit))
+	}
+	if e.Timeout < time.Second || e.Timeout > 5*time.Minute {
+		fieldErr("enrichment.timeout", fmt.Sprintf("%v is out of range: 1s to 5m", e.Timeout))
+	}
+	if e.MaxBody < 1<<10 || e.MaxBody > 64<<20 {
+		fieldErr("enrichment.max_body", fmt.Sprintf("%d bytes is out of range: 1024 to 67108864", e.MaxBody))
+	}
+	if e.RDAPBase != "" {
+		checkURL("enrichment.rdap_base", e.RDAPBase, fieldErr)
+	}
+	s := c.Scoring
+	if s.Suspicious < 1 || s.Malicious > 100 || s.Suspicious >= s.Malicious {
+		fieldErr("scoring", fmt.Sprintf("suspicious %d and malicious %d: need 1 ≤ suspicious < malicious ≤ 100", s.Suspicious, s.Malicious))
+	}
+	if s.Recheck < time.Minute || s.RecheckMax < s.Recheck {
+		fieldErr("scoring.recheck", fmt.Sprintf("recheck %v and recheck_max %v: need at least 1m, and recheck_max ≥ recheck", s.Recheck, s.RecheckMax))
+	}
+	switch c.Storage.Driver {
+	case "sqlite":
+		if c.Storage.Path == "" {
+			fieldErr("storage.path", "missing: give the SQLite file, e.g. ward-data/ward.db")
+		}
+	case "postgres":
+		if c.Storage.DSN == "" {
+			fieldErr("storage.dsn", "missing: give the PostgreSQL connection string, e.g. dsn: ${WARD_POSTGRES_DSN}")
+		}
+	default:
+		fieldErr("storage.driver", fmt.Sprintf("%q: use sqlite or postgres", c.Storage.Driver))
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		fieldErr("api.listen", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", c.API.Listen))
+	}
+}
+
+func checkSink(p string, k Sink, fieldErr func(path, msg string)) {
+	switch k.Type {
+	case "webhook":
+		checkURL(p+".url", k.URL, fieldErr)
+		if !slices.Contains([]string{"json", "slack", "mattermost", "teams"}, k.Format) {
+			fieldErr(p+".format", fmt.Sprintf("%q: use json, slack, mattermost or teams", k.Format))
+		}
+	case "smtp":
+		if _, _, err := net.SplitHostPort(k.Addr); err != nil {
+			fieldErr(p+".addr", fmt.Sprintf("%q is not host:port, e.g. smtp.example.org:587", k.Addr))
+		}
+		if k.From == "" {
+			fieldErr(p+".from", "missing: the sender address of alert mail")
+		}
+		if len(k.To) == 0 {
+			fieldErr(p+".to", "no recipient: list at least one address")
+		}
+		if !slices.Contains([]string{"required", "opportunistic", "none"}, k.StartTLS) {
+			fieldErr(p+".starttls", fmt.Sprintf("%q: use required, opportunistic or none", k.StartTLS))
+		}
+	case "syslog":
+		if _, _, err := net.SplitHostPort(k.Addr); err != nil {
+			fieldErr(p+".addr", fmt.Sprintf("%q is not host:port, e.g. siem.example.org:514", k.Addr))
+		}
+		if !slices.Contains([]string{"udp", "tcp", "tls"}, k.Network) {
+			fieldErr(p+".network", fmt.Sprintf("%q: use udp, tcp or tls", k.Network))
+		}
+	default:
+		fieldErr(p+".type", fmt.Sprintf("%q: use webhook, smtp or syslog", k.Type))
+	}
+}
+
+func checkURL(path, s string, fieldErr func(path, msg string)) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fieldErr(path, fmt.Sprintf("%q is not an http(s) URL", s))
+	}
+}

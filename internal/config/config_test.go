@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// The commented example in the repository is a valid configuration.
+func TestExampleParses(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "ward.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(path, data, env(map[string]string{
+		"WARD_UMC_TOKEN": "0123456789abcdef0123", "WARD_HOOK_ID": "abc", "WARD_SMTP_PASSWORD": "s3cr$t",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Organisations[0]
+	if o.Tokens[0] != "0123456789abcdef0123" || c.Alerts.Sinks[1].Password != "s3cr$t" || c.Alerts.Sinks[0].URL != "https://chat.example.org/hooks/abc" {
+		t.Errorf("environment not expanded: %+v / %+v", o.Tokens, c.Alerts.Sinks)
+	}
+	// The brands file's brands and the inline one.
+	if n := len(o.BrandSet.Brands); n < 50 || o.BrandSet.Brands[n-1].Name != "UMC Example" {
+		t.Errorf("%d brands, last %q", n, o.BrandSet.Brands[n-1].Name)
+	}
+	if c.Sources.NRD[0].Every != time.Hour || c.Scoring.RecheckMax != 168*time.Hour || !c.Sources.CT.On() {
+		t.Errorf("durations or defaults: %+v %+v", c.Sources, c.Scoring)
+	}
+}
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	var probs []string
+	c.check(func(path, msg string) { probs = append(probs, path+": "+msg) })
+	if len(probs) > 0 {
+		t.Fatalf("the default configuration does not pass its own checks: %v", probs)
+	}
+	if c.Storage.Driver != "sqlite" || c.Storage.Path != "ward-data/ward.db" || c.API.Listen != "127.0.0.1:8080" ||
+		len(c.Organisations) != 1 || len(c.Organisations[0].BrandSet.Brands) < 50 || !c.Sources.CT.On() || c.Enrichment.AllowPrivateTargets {
+		t.Errorf("default = %+v", c)
+	}
+}
+
+// Each mistake is reported with its line, its field and a fix.
+func TestProblems(t *testing.T) {
+	const base = "organisations:\n  - name: demo\n    brands: [{name: X, domains: [x.example]}]\n"
+	for _, tc := range []struct {
+		name, yaml string
+		env        map[string]string
+		want       string
+	}{
+		{"empty", "", nil, "c.yaml: the file is empty"},
+		{"not yaml", "organisations: [", nil, "c.yaml:1: did not find expected node content"},
+		{"unknown field", base + "enrichment:\n  concurency: 4\n", nil, `c.yaml:5: unknown field "concurency" (in enrichment)`},
+		{"wrong type", base + "enrichment:\n  concurrency: many\n", nil, "c.yaml:5: cannot unmarshal !!str `many` into int"},
+		{"no organisation", "api:\n  listen: 127.0.0.1:8080\n", nil, "c.yaml: organisations: no organisation"},
+		{"bad org name", "organisations:\n  - name: UMC Utrecht\n    brands: [{name: X, domains: [x.example]}]\n", nil,
+			`c.yaml:2: organisations[0].name: "UMC Utrecht" is not a name`},
+		{"no brands", "organisations:\n  - name: demo\n", nil, "c.yaml:2: organisations[0]: no brands"},
+		{"bad brand", "organisations:\n  - name: demo\n    brands: [{name: X, domains: [\"http://x\"]}]\n", nil, "c.yaml:3: organisations[0].brands[0]:"},
+		{"missing brands file", "organisations:\n  - name: demo\n    brands_file: nope.yaml\n", nil, "c.yaml:3: organisations[0].brands_file: reading brands:"},
+		{"unset env", base + "storage:\n  driver: postgres\n  dsn: ${WARD_DSN}\n", nil, "c.yaml:6: storage.dsn: environment variable WARD_DSN is not set"},
+		{"lone dollar", base + "storage:\n  driver: postgres\n  dsn: pa$word\n", nil, `c.yaml:6: storage.dsn: a lone "$"`},
+		{"short token", "organisations:\n  - name: demo\n    tokens: [\"${T}\"]\n    brands: [{name: X, domains: [x.example]}]\n", map[string]string{"T": "short"},
+			"c.yaml:3: organisations[0].tokens[0]: shorter than 16 characters"},
+		{"unknown sink", base + "    alerts: [pager]\n", nil, `c.yaml:4: organisations[0].alerts[0]: no sink named "pager"`},
+		{"sink type", base + "alerts:\n  sinks:\n    - {name: a, type: pager}\n", nil, `c.yaml:6: alerts.sinks[0].type: "pager": use webhook, smtp or syslog`},
+		{"webhook url", base + "alerts:\n  sinks:\n    - {name: a, type: webhook, url: \"ftp://x\"}\n", nil, `alerts.sinks[0].url: "ftp://x" is not an http(s) URL`},
+		{"smtp starttls", base + "alerts:\n  sinks:\n    - {name: a, type: smtp, addr: \"m:25\", from: a@b, to: [c@d], starttls: maybe}\n", nil, `alerts.sinks[0].starttls: "maybe"`},
+		{"thresholds", base + "scoring:\n  suspicious: 90\n  malicious: 80\n", nil, "c.yaml:4: scoring: suspicious 90 and malicious 80"},
+		{"ct start", base + "sources:\n  ct:\n    start: yesterday\n", nil, `c.yaml:6: sources.ct.start: "yesterday": use now or start`},
+		{"nrd both", base + "sources:\n  nrd:\n    - {url: \"https://x/\", file: y}\n", nil, "c.yaml:6: sources.nrd[0]: give exactly one of url and file"},
+		{"resolver", base + "enrichment:\n  resolvers: [\"9.9.9.9\"]\n", nil, `enrichment.resolvers[0]: "9.9.9.9" is not host:port`},
+		{"postgres without dsn", base + "storage:\n  driver: postgres\n", nil, "storage.dsn: missing"},
+		{"listen", base + "api:\n  listen: 8080\n", nil, `c.yaml:5: api.listen: "8080" is not host:port`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(tc.yaml), env(tc.env))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *config.Error", err)
+			}
+			got := err.Error()
+			if i := strings.Index(got, "c.yaml"); i >= 0 {
+				got = got[i:]
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("error:\n%s\nwant it to contain\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// Several problems are all reported at once, in file order.
+func TestProblemsTogether(t *testing.T) {
+	_, err := Parse("c.yaml", []byte("organisations:\n  - name: Bad Name\n    brands: [{name: X, domains: [x.example]}]\napi:\n  listen: nope\nscoring:\n  suspicious: 0\n  malicious: 200\n"), env(nil))
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 || ce.Problems[0].Line != 2 || ce.Problems[1].Line != 5 || ce.Problems[2].Line != 6 {
+		t.Fatalf("problems = %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("organisations:\n  - name: demo\n    brands: [{name: X, domains: [x.example]}]\n"))
+	f.Add([]byte("alerts:\n  sinks:\n    - {name: a, type: webhook, url: \"${X}\"}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("f.yaml", data, env(map[string]string{"X": "https://x/"}))
+		if err == nil && (len(c.Organisations) == 0 || c.Organisations[0].BrandSet == nil) {
+			t.Fatalf("accepted a configuration without brands: %q", data)
+		}
+	})
+}
