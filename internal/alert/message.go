@@ -1,0 +1,223 @@
+package alert
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/textproto"
+	"strconv"
+	"strings"
+)
+
+// parseAddress parses one mail address and requires its address part to be
+// printable ASCII: ward does not speak SMTPUTF8.
+func parseAddress(s string) (*mail.Address, error) {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a mail address (%v): use name@example.org or \"Name <name@example.org>\"", s, err)
+	}
+	for i := 0; i < len(a.Address); i++ {
+		if c := a.Address[i]; c <= ' ' || c > '~' {
+			return nil, fmt.Errorf("%q has characters outside printable ASCII: use an ASCII address", a.Address)
+		}
+	}
+	return a, nil
+}
+
+// maxHeaderLine is the line length that header folding aims for (RFC 5322
+// section 2.1.1 recommends 78).
+const maxHeaderLine = 78
+
+// encodeHeader renders one header field, value made one line and encoded
+// as RFC 2047 encoded-words when it holds anything but printable ASCII or
+// looks like an encoded-word itself (a hostile title must not smuggle in
+// encoded-words that decode to something else), then folded at spaces.
+// The result never holds CR or LF except the folding "\r\n " and the final
+// "\r\n".
+func encodeHeader(name, value string) string {
+	v := headerText(value)
+	needs := strings.Contains(v, "=?")
+	for i := 0; i < len(v) && !needs; i++ {
+		needs = v[i] < ' ' || v[i] > '~'
+	}
+	if needs {
+		v = mime.QEncoding.Encode("utf-8", v)
+	}
+	return foldHeader(name, v)
+}
+
+// foldHeader writes "name: value\r\n", folding before a space when a line
+// would pass maxHeaderLine. Unfolding gives back value exactly.
+func foldHeader(name, value string) string {
+	var b strings.Builder
+	b.WriteString(name)
+	b.WriteString(":")
+	line, words := len(name)+1, 0
+	for i, w := range strings.Split(value, " ") {
+		if i > 0 && w != "" && words > 0 && line+1+len(w) > maxHeaderLine {
+			b.WriteString("\r\n")
+			line, words = 0, 0
+		}
+		b.WriteByte(' ')
+		b.WriteString(w)
+		line += 1 + len(w)
+		if w != "" {
+			words++
+		}
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// messageID renders the Message-ID of an alert: "<ID@ward>", with the ID
+// cut down to the characters of a dot-atom. When that changed the ID, a
+// short hash of the original keeps different IDs apart.
+func messageID(id string) string {
+	var b strings.Builder
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			b.WriteByte(c)
+		case c == '.' && b.Len() > 0 && i+1 < len(id) && id[i+1] != '.':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	local := b.String()
+	if local != id {
+		sum := sha256.Sum256([]byte(id))
+		local += "." + hex.EncodeToString(sum[:6])
+	}
+	return "<" + local + "@ward>"
+}
+
+// plainBody is the text of an alert mail.
+func plainBody(a Alert) string {
+	var b strings.Builder
+	b.WriteString(a.Title)
+	b.WriteString("\n\n")
+	field := func(label, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%-13s %s\n", label+":", v)
+		}
+	}
+	field("Subject", a.Subject)
+	field("Organisation", a.Org)
+	field("Brand", a.Brand)
+	field("Severity", a.Severity)
+	field("State", a.stateLine())
+	field("Score", strconv.Itoa(a.Score))
+	field("Kind", a.Kind)
+	field("Time", a.Time.Format("2006-01-02 15:04:05 UTC"))
+	if len(a.Reasons) > 0 {
+		b.WriteString("\nReasons:\n")
+		for _, r := range a.Reasons {
+			b.WriteString("- ")
+			b.WriteString(r)
+			b.WriteByte('\n')
+		}
+	}
+	if a.Link != "" {
+		b.WriteString("\n")
+		field("Details", a.Link)
+	}
+	b.WriteString("\n-- \nward alert ")
+	b.WriteString(a.ID)
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// htmlBody is the HTML alternative: the same facts, every value escaped.
+func htmlBody(a Alert) string {
+	var b strings.Builder
+	e := html.EscapeString
+	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n")
+	fmt.Fprintf(&b, "<h2>%s</h2>\n<table>\n", e(a.Title))
+	row := func(label, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "<tr><th align=\"left\">%s</th><td>%s</td></tr>\n", label, e(v))
+		}
+	}
+	row("Subject", a.Subject)
+	row("Organisation", a.Org)
+	row("Brand", a.Brand)
+	row("Severity", a.Severity)
+	row("State", a.stateLine())
+	row("Score", strconv.Itoa(a.Score))
+	row("Kind", a.Kind)
+	row("Time", a.Time.Format("2006-01-02 15:04:05 UTC"))
+	b.WriteString("</table>\n")
+	if len(a.Reasons) > 0 {
+		b.WriteString("<ul>\n")
+		for _, r := range a.Reasons {
+			fmt.Fprintf(&b, "<li>%s</li>\n", e(r))
+		}
+		b.WriteString("</ul>\n")
+	}
+	if safeLink(a.Link) {
+		fmt.Fprintf(&b, "<p><a href=\"%s\">Open in ward</a></p>\n", e(a.Link))
+	}
+	fmt.Fprintf(&b, "<p><small>ward alert %s</small></p>\n</body></html>\n", e(a.ID))
+	return b.String()
+}
+
+// qp encodes text as quoted-printable with CRLF line ends.
+func qp(text string) []byte {
+	var buf bytes.Buffer
+	w := quotedprintable.NewWriter(&buf)
+	_, _ = w.Write([]byte(text)) // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+// buildMessage renders the whole RFC 5322 message of a bounded alert.
+func buildMessage(a Alert, from, to string, withHTML bool) ([]byte, error) {
+	var m bytes.Buffer
+	m.WriteString(encodeHeader("Date", a.Time.Format("Mon, 02 Jan 2006 15:04:05 -0700")))
+	m.WriteString(foldHeader("From", from))
+	m.WriteString(foldHeader("To", to))
+	m.WriteString(encodeHeader("Subject", "[ward] "+a.Title))
+	m.WriteString(foldHeader("Message-ID", messageID(a.ID)))
+	m.WriteString("MIME-Version: 1.0\r\n")
+	m.WriteString("Auto-Submitted: auto-generated\r\n")
+	m.WriteString("X-Auto-Response-Suppress: All\r\n")
+	m.WriteString(encodeHeader("X-Ward-Alert-ID", a.ID))
+	if a.Severity != "" {
+		m.WriteString(encodeHeader("X-Ward-Severity", a.Severity))
+	}
+	if !withHTML {
+		m.WriteString("Content-Type: text/plain; charset=utf-8\r\n")
+		m.WriteString("Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+		m.Write(qp(plainBody(a)))
+		return m.Bytes(), nil
+	}
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts) // random boundary: a title cannot guess it
+	for _, p := range []struct{ ctype, text string }{
+		{"text/plain; charset=utf-8", plainBody(a)},
+		{"text/html; charset=utf-8", htmlBody(a)},
+	} {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Type", p.ctype)
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			return nil, err
+		}
+		_, _ = w.Write(qp(p.text))
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&m, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", mw.Boundary())
+	m.Write(parts.Bytes())
+	return m.Bytes(), nil
+}
