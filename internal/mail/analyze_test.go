@@ -91,6 +91,13 @@ func TestAnalyzeSignals(t *testing.T) {
 			verdict: Phishing,
 		},
 		{
+			name:    "newsletter links through its mailing service stay clean",
+			headers: []string{`From: RIVM <nieuwsbrief@rivm.nl>`, `Content-Type: text/html`},
+			body:    `<a href="https://rivm.us1.list-manage.com/track/click?u=1">https://www.rivm.nl/vaccinatie</a>`,
+			notWant: []string{sigLinkTextMismatch},
+			verdict: Clean,
+		},
+		{
 			name:    "reply-to freemail",
 			headers: []string{`From: Finance <finance@example.org>`, `Reply-To: finance.dept@gmail.com`},
 			body:    "Please pay the attached invoice today.",
@@ -167,6 +174,20 @@ func TestAnalyzeSignals(t *testing.T) {
 				t.Errorf("verdict %s (score %d), want %s; reasons %v", r.Verdict, r.Score, tt.verdict, r.Reasons)
 			}
 		})
+	}
+}
+
+func TestRecipientOrganisation(t *testing.T) {
+	a := newTestAnalyzer(t, Config{})
+	r := a.Analyze(context.Background(), "m", msg([]string{
+		`From: "Ziekenhuisnoord IT-servicedesk" <it@mailbox-upgrade.example>`, "To: jan@ziekenhuisnoord.nl", "Subject: quota"}, "Uw mailbox is vol."))
+	if !hasSignal(r, sigDisplayNameOwnOrg) {
+		t.Errorf("recipient's organisation in the display name not flagged: %v", r.Reasons)
+	}
+	r = a.Analyze(context.Background(), "m", msg([]string{
+		`From: "Ziekenhuisnoord IT" <it@ziekenhuisnoord.nl>`, "To: jan@ziekenhuisnoord.nl", "Subject: quota"}, "x"))
+	if hasSignal(r, sigDisplayNameOwnOrg) {
+		t.Errorf("own colleague flagged: %v", r.Reasons)
 	}
 }
 

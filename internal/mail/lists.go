@@ -167,3 +167,16 @@ var actionWords = []string{
 	"confirmer", "verificar", "iniciar sesión", "confirmar", "anmelden", "bestätigen",
 	"verifizieren", "accedi", "verifica", "conferma",
 }
+
+// clickTrackers are the click-counting domains of mailing services, through
+// which newsletters send their own links.
+var clickTrackers = setOf(
+	"list-manage.com", "mailchi.mp", "mcsv.net", "sendgrid.net", "ct.sendgrid.net", "mandrillapp.com",
+	"exacttarget.com", "mkt.com", "eloqua.com", "en25.com", "hubspotlinks.com", "hs-sites.com",
+	"mailjet.com", "mjt.lu", "sendinblue.com", "brevo.com", "sendibt2.com", "sendibt3.com",
+	"constantcontact.com", "rs6.net", "campaign-archive.com", "createsend.com", "cmail19.com",
+	"cmail20.com", "mailerlite.com", "mlsend.com", "klaviyo.com", "awstrack.me", "mailgun.org",
+	"pardot.com", "salesforce.com", "marketo.com", "mktoweb.com", "emarsys.net", "tripolis.com",
+	"dmdelivery.com", "mailplus.nl", "laposte.net", "acemlna.com", "lt.acemlnb.com", "substack.com",
+	"govdelivery.com", "lnks.gd", "public.govdelivery.com", "icptrack.com", "msgfocus.com", "r.mailing.com",
+)

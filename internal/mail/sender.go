@@ -113,9 +113,12 @@ var addrInName = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9\-]{1,63
 // displayName looks at the From display name: an address of another domain
 // inside it, or a protected brand or the recipient's own organisation
 // named by an outside sender.
-func (a *Analyzer) displayName(from address, add func(finding.Finding)) {
+func (a *Analyzer) displayName(from address, rcpts []address, add func(finding.Finding)) {
 	name := strings.TrimSpace(stripInvisible(from.name))
 	if name == "" || len(name) > 1000 {
+		return
+	}
+	if len(a.ownDomains) == 0 && recipientOrgNamed(name, from.domain, rcpts, add) {
 		return
 	}
 	for _, m := range addrInName.FindAllStringSubmatch(name, 3) {
@@ -187,8 +190,8 @@ func (a *Analyzer) lookalikeDomain(signal, role, domain string, add func(finding
 }
 
 // senderSignals looks at From, Reply-To and Return-Path.
-func (a *Analyzer) senderSignals(from address, replyTo []address, returnPath address, add func(finding.Finding)) {
-	a.displayName(from, add)
+func (a *Analyzer) senderSignals(from address, rcpts, replyTo []address, returnPath address, add func(finding.Finding)) {
+	a.displayName(from, rcpts, add)
 	senderHosting(from, add)
 	a.lookalikeDomain(sigLookalikeSender, "sender domain", from.domain, add)
 	fromOrg := lookalike.Registrable(from.domain)
@@ -239,4 +242,26 @@ func senderHosting(from address, add func(finding.Finding)) {
 		add(finding.Finding{Signal: sigSenderFreeHosting, Score: 25, Class: finding.Weak,
 			Detail: "the mail comes from " + from.domain + ", a free hosting service, not an organisation's own domain"})
 	}
+}
+
+// recipientOrgNamed flags an outside sender whose display name names the
+// recipient's organisation ("mijnziekenhuis IT-servicedesk" to
+// jan@mijnziekenhuis.nl), when no own domains are configured: the
+// recipients' organisational domains stand in for them.
+func recipientOrgNamed(name, fromDomain string, rcpts []address, add func(finding.Finding)) bool {
+	low := strings.ToLower(name)
+	for _, r := range rcpts {
+		org := lookalike.Registrable(r.domain)
+		if org == "" || freemail[org] || aligned(org, fromDomain) {
+			continue
+		}
+		label := org[:strings.IndexByte(org, '.')]
+		if len(label) < 5 || !containsWord(low, label, false) && !strings.Contains(low, org) {
+			continue
+		}
+		add(finding.Finding{Signal: sigDisplayNameOwnOrg, Score: 45, Class: finding.Weak,
+			Detail: fmt.Sprintf("the sender's name %q names your own organisation (%s), but the mail comes from %s", truncate(name, 80), org, fromDomain)})
+		return true
+	}
+	return false
 }
