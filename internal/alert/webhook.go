@@ -281,9 +281,9 @@ func (w *webhook) body(a Alert) ([]byte, error) {
 	var v any
 	switch w.format {
 	case FormatSlack:
-		v = slackPayload(a, slackEscape)
+		v = slackPayload(a, slackEscape, slackEscape(a.Title))
 	case FormatMattermost:
-		v = slackPayload(a, markdownEscape)
+		v = slackPayload(a, markdownEscape, strings.ReplaceAll(a.Title, "@", "@"+zwsp))
 	case FormatTeams:
 		v = teamsPayload(a)
 	default:
@@ -358,12 +358,14 @@ type slackMessage struct {
 }
 
 // slackPayload renders a Slack or Mattermost incoming-webhook message with
-// esc as the escaping of every outside value. Link previews are off: a
-// chat server fetching a live phishing page tells its owner he was found.
-func slackPayload(a Alert, esc func(string) string) slackMessage {
+// esc as the escaping of every outside value and fallback as the
+// notification text (plain text for Mattermost, escaped for Slack). Link
+// previews are off: a chat server fetching a live phishing page tells its
+// owner he was found.
+func slackPayload(a Alert, esc func(string) string, fallback string) slackMessage {
 	title := esc(a.Title)
 	att := slackAttachment{
-		Fallback: title,
+		Fallback: fallback,
 		Color:    severityColor(a.Severity),
 		Title:    title,
 		Footer:   "ward · alert " + esc(a.ID),
