@@ -180,6 +180,13 @@ func (fl *follower) run(ctx context.Context, pos *Position, start Start, out cha
 			for _, h := range next.hashes {
 				b.Pos.Range = append(b.Pos.Range, h)
 			}
+			// The batch belongs to the receiver once sent: read what the
+			// counters need first.
+			entries, malformed := len(b.Entries), b.Malformed
+			var last time.Time
+			if entries > 0 {
+				last = b.Entries[entries-1].Timestamp
+			}
 			select {
 			case out <- b:
 			case <-ctx.Done():
@@ -188,11 +195,11 @@ func (fl *follower) run(ctx context.Context, pos *Position, start Start, out cha
 			}
 			cr = next
 			fl.stats.update(func(s *LogStats) {
-				s.Entries += uint64(len(b.Entries))
-				s.Malformed += uint64(b.Malformed)
+				s.Entries += uint64(entries)
+				s.Malformed += uint64(malformed)
 				s.Next = cr.size
-				if n := len(b.Entries); n > 0 {
-					s.LastEntry = b.Entries[n-1].Timestamp
+				if entries > 0 {
+					s.LastEntry = last
 				}
 			})
 		}

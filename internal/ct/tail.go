@@ -50,6 +50,15 @@ type TailConfig struct {
 	// CommitEvery is how often the output is synced and positions saved;
 	// 0: one second. Lines are written out as soon as no batch is waiting.
 	CommitEvery time.Duration
+	// Handle, when set, takes every verified batch in place of Out, Format
+	// and StateDir: each log's batches in order, duplicates left out. It
+	// must save b.Pos together with what it makes of the entries, in one
+	// transaction, and give the saved positions back in Positions on the
+	// next run: then no entry is lost or handled twice across crashes. An
+	// error from Handle stops Run with that error.
+	Handle func(ctx context.Context, b Batch) error
+	// Positions are where logs resume when Handle is set, by log URL.
+	Positions map[string]Position
 	// StatsEvery logs per-log counters at Info level; 0: never.
 	StatsEvery time.Duration
 	// Logger receives progress and errors; nil discards them.
@@ -162,7 +171,13 @@ func (t *Tailer) Run(ctx context.Context) error {
 	cfg := &t.cfg
 	st := &tailState{Version: 1, Logs: map[string]*Position{}}
 	var err error
-	if cfg.StateDir != "" {
+	switch {
+	case cfg.Handle != nil:
+		for u, p := range cfg.Positions {
+			st.Logs[u] = &p
+		}
+		cfg.StateDir = ""
+	case cfg.StateDir != "":
 		if st, err = loadState(cfg.StateDir); err != nil {
 			return err
 		}
@@ -222,7 +237,11 @@ func (t *Tailer) Run(ctx context.Context) error {
 	if cfg.StatsEvery > 0 {
 		wg.Go(func() { t.logStats(runCtx) })
 	}
-	defer wg.Wait()
+	// On any return, stop the followers before waiting for them.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 
 	dd := newDedup(cfg.DedupWindow, 1<<20)
 	tick := time.NewTicker(cfg.CommitEvery)
@@ -231,6 +250,21 @@ func (t *Tailer) Run(ctx context.Context) error {
 	for {
 		select {
 		case b := <-batches:
+			if cfg.Handle != nil {
+				kept := b.Entries[:0]
+				for _, e := range b.Entries {
+					if dd.first(e.TBSKey, time.Now()) {
+						kept = append(kept, e)
+					}
+				}
+				b.Entries = kept
+				err := cfg.Handle(runCtx, b)
+				t.budget.release(b.held)
+				if err != nil {
+					return fmt.Errorf("handling the entries of %s: %w", b.Log.Description, err)
+				}
+				continue
+			}
 			for i := range b.Entries {
 				e := &b.Entries[i]
 				if !dd.first(e.TBSKey, time.Now()) {
