@@ -251,7 +251,11 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 // member's path in the detail. URLs are gathered from the members too.
 func foldReport(att *Attachment, rep attach.Report, urls *[]string, p *parsed, c *collector) {
 	att.Findings = append(att.Findings, rep.Findings...)
-	if rep.Limit != "" {
+	said := false
+	for _, f := range rep.Findings {
+		said = said || f.Class == finding.Limit
+	}
+	if rep.Limit != "" && !said {
 		c.add(limitFinding(fmt.Sprintf("attachment %q: %s", truncate(att.Name, 80), rep.Limit)))
 	}
 	for _, e := range rep.Errors {
