@@ -135,6 +135,9 @@ type Prober struct {
 	resolvers []string
 	parking   []string
 	log       *slog.Logger
+	// testExempt is an address the guard lets through, so that tests can
+	// stand a loopback server in for a public one. Never set outside tests.
+	testExempt netip.AddrPort
 }
 
 // New validates cfg, fills zero fields from [DefaultConfig] and returns a

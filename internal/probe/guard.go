@@ -241,19 +241,40 @@ var badPorts = map[int]bool{
 	27017: true,
 }
 
-// guardControl is the net.Dialer Control function: it runs after the
-// address is chosen and before connect(2), so it sees the exact IP the
-// socket will reach, whatever DNS or a redirect said.
-func guardControl(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return &GuardError{Target: address, Class: "unparsable", Err: ErrForbiddenAddress}
+// refusal returns "" when the prober may connect to ap, or the class that
+// forbids it (see [ClassifyAddr]; "port" for a bad port).
+func (p *Prober) refusal(ap netip.AddrPort) string {
+	if p.cfg.AllowPrivateTargets || (p.testExempt.IsValid() && ap == p.testExempt) {
+		return ""
 	}
 	if c := ClassifyAddr(ap.Addr()); c != "" {
-		return &GuardError{Target: address, Class: c, Err: ErrForbiddenAddress}
+		return c
 	}
 	if badPorts[int(ap.Port())] {
-		return &GuardError{Target: address, Class: "port", Err: ErrForbiddenPort}
+		return "port"
+	}
+	return ""
+}
+
+// guardError builds the error for a refused address.
+func guardError(target, class string) *GuardError {
+	err := ErrForbiddenAddress
+	if class == "port" {
+		err = ErrForbiddenPort
+	}
+	return &GuardError{Target: target, Class: class, Err: err}
+}
+
+// control is the net.Dialer Control function: it runs after the address is
+// chosen and before connect(2), so it sees the exact IP the socket will
+// reach, whatever DNS or a redirect said.
+func (p *Prober) control(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return guardError(address, "unparsable")
+	}
+	if c := p.refusal(ap); c != "" {
+		return guardError(address, c)
 	}
 	return nil
 }

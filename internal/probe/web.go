@@ -195,20 +195,15 @@ func (s *webSession) dial(ctx context.Context, network, addr string) (net.Conn, 
 	if len(ips) == 0 {
 		return nil, fmt.Errorf("no address for %s", host)
 	}
-	d := &net.Dialer{Timeout: s.p.cfg.FetchTimeout}
-	if !s.p.cfg.AllowPrivateTargets {
-		d.Control = guardControl
-	}
+	d := &net.Dialer{Timeout: s.p.cfg.FetchTimeout, Control: s.p.control}
 	var errs []error
 	for _, ip := range ips {
-		target := netip.AddrPortFrom(ip.Unmap(), uint16(port)).String()
-		if !s.p.cfg.AllowPrivateTargets {
-			if c := ClassifyAddr(ip); c != "" {
-				errs = append(errs, &GuardError{Target: target, Class: c, Err: ErrForbiddenAddress})
-				continue
-			}
+		ap := netip.AddrPortFrom(ip.WithZone(""), uint16(port))
+		if c := s.p.refusal(ap); c != "" {
+			errs = append(errs, guardError(ap.String(), c))
+			continue
 		}
-		conn, err := d.DialContext(ctx, network, target)
+		conn, err := d.DialContext(ctx, network, ap.String())
 		if err == nil {
 			return conn, nil
 		}
@@ -279,23 +274,26 @@ func (s *webSession) checkURL(u *url.URL, h *Hop) string {
 	if u.Hostname() == "" {
 		return "no_host"
 	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
 	if ps := u.Port(); ps != "" {
-		port, err := strconv.Atoi(ps)
-		if err != nil || port < 1 || port > 65535 {
+		n, err := strconv.Atoi(ps)
+		if err != nil || n < 1 || n > 65535 {
 			return "port"
 		}
+		port = n
 		cfg := s.p.cfg
 		if port != 80 && port != 443 && port != cfg.HTTPPort && port != cfg.HTTPSPort {
 			h.NonStandardPort = true
 		}
-		if !cfg.AllowPrivateTargets && badPorts[port] {
-			return "port"
-		}
 	}
-	if ip, ok := parseHostIP(u.Hostname()); ok && !s.p.cfg.AllowPrivateTargets {
-		if c := ClassifyAddr(ip); c != "" {
-			return c
-		}
+	if ip, ok := parseHostIP(u.Hostname()); ok {
+		return s.p.refusal(netip.AddrPortFrom(ip, uint16(port)))
+	}
+	if !s.p.cfg.AllowPrivateTargets && badPorts[port] {
+		return "port"
 	}
 	return ""
 }
