@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
-	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // parseAddress parses one mail address and requires its address part to be
@@ -47,9 +47,54 @@ func encodeHeader(name, value string) string {
 		needs = v[i] < ' ' || v[i] > '~'
 	}
 	if needs {
-		v = mime.QEncoding.Encode("utf-8", v)
+		v = qEncode(v)
 	}
 	return foldHeader(name, v)
+}
+
+// qEncode encodes s as RFC 2047 "Q" encoded-words of at most 75
+// characters, separated by spaces, never splitting a character across two
+// words. Unlike mime.QEncoding it always encodes: its caller decided that
+// s must not reach the reader as it stands.
+func qEncode(s string) string {
+	const (
+		prefix = "=?utf-8?q?"
+		suffix = "?="
+		room   = 75 - len(prefix) - len(suffix)
+	)
+	const hexdigits = "0123456789ABCDEF"
+	var out, word strings.Builder
+	flush := func() {
+		if out.Len() > 0 {
+			out.WriteByte(' ')
+		}
+		out.WriteString(prefix + word.String() + suffix)
+		word.Reset()
+	}
+	var enc []byte
+	for _, r := range s {
+		enc = enc[:0]
+		var buf [utf8.UTFMax]byte
+		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
+			switch {
+			case c == ' ':
+				enc = append(enc, '_')
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+				c == '!', c == '*', c == '+', c == '-', c == '/':
+				enc = append(enc, c)
+			default:
+				enc = append(enc, '=', hexdigits[c>>4], hexdigits[c&15])
+			}
+		}
+		if word.Len()+len(enc) > room {
+			flush()
+		}
+		word.Write(enc)
+	}
+	if word.Len() > 0 || out.Len() == 0 {
+		flush()
+	}
+	return out.String()
 }
 
 // foldHeader writes "name: value\r\n", folding before a space when a line
