@@ -37,6 +37,8 @@ var testZone = []string{
 	"_dmarc.org.test. 60 IN TXT \"v=DMARC1; p=quarantine\"",
 	"sub.org.test. 60 IN A 192.0.2.27",
 	"wild.test. 60 IN A 192.0.2.99",
+	"example.com. 60 IN A 127.0.0.1",
+	"brand.test. 60 IN A 127.0.0.1",
 }
 
 // dnsServer is an in-process DNS server on 127.0.0.1 (UDP and TCP).
