@@ -166,6 +166,9 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 				c.add(limitFinding(fmt.Sprintf("an HTML part has more than %d tokens; the rest was not examined", lim.MaxHTMLTokens)))
 			}
 		}
+		if s.tokenTooLong {
+			c.add(limitFinding("an HTML part has a tag or text run longer than 1 MiB; the rest of it was not examined"))
+		}
 		links = append(links, s.links...)
 		if text.Len() < maxLureText {
 			text.WriteString(truncate(s.text.String(), maxLureText-text.Len()))

@@ -521,3 +521,22 @@ func TestSenderShapes(t *testing.T) {
 		t.Errorf("subject %q", r.Subject)
 	}
 }
+
+func TestTextURLs(t *testing.T) {
+	got := textURLs("see http://x.org/1, www.y.org and xwww.not.org or https://q.org/2. (HTTP://R.ORG/3)", 10)
+	want := []string{"http://x.org/1", "www.y.org", "https://q.org/2", "HTTP://R.ORG/3"}
+	if !slices.Equal(got, want) {
+		t.Errorf("textURLs = %q, want %q", got, want)
+	}
+	if got := textURLs(strings.Repeat("http://example.org/a ", 50), 7); len(got) != 7 {
+		t.Errorf("max 7: got %d", len(got))
+	}
+}
+
+func TestHTMLLongToken(t *testing.T) {
+	body := `<p title="` + strings.Repeat("x", 2<<20) + `">hi</p><form><input type=password></form>`
+	r := newTestAnalyzer(t, Config{}).Analyze(context.Background(), "m", msg([]string{"From: a@example.org", "Content-Type: text/html"}, body))
+	if r.Verdict == Clean {
+		t.Errorf("a huge token hides the rest of the HTML and the message is clean: %v", r.Reasons)
+	}
+}

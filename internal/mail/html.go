@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"errors"
+	"io"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -35,6 +37,7 @@ type htmlScan struct {
 	scriptCount   int
 	metaRefresh   string
 	truncated     bool
+	tokenTooLong  bool
 }
 
 // scanHTML tokenises doc, reading at most maxTokens tokens and keeping at
@@ -79,6 +82,10 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 		}
 		tt := z.Next()
 		if tt == html.ErrorToken {
+			if !errors.Is(z.Err(), io.EOF) {
+				// A token longer than the buffer: what follows is unread.
+				s.tokenTooLong = true
+			}
 			break
 		}
 		switch tt {

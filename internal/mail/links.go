@@ -11,22 +11,57 @@ import (
 	"golang.org/x/net/idna"
 )
 
-// textURLs finds http(s) and www. links in plain text, at most max.
+// textURLs finds http(s) and www. links in plain text, at most max. Each
+// pattern's next occurrence is remembered, so the text is read once per
+// pattern however many links it holds.
 func textURLs(text string, max int) []string {
 	var out []string
-	low := strings.ToLower(text)
+	low := asciiLower(text)
+	pats := [...]string{"http://", "https://", "www."}
+	var next [len(pats)]int
+	for k := range pats {
+		next[k] = -2 // not searched yet
+	}
+	// find returns the next occurrence of pattern k at or after i that
+	// starts a word (for "www."), or -1.
+	find := func(k, i int) int {
+		if next[k] == -1 || next[k] >= i {
+			return next[k]
+		}
+		for off := i; ; {
+			j := strings.Index(low[off:], pats[k])
+			if j < 0 {
+				next[k] = -1
+				return -1
+			}
+			j += off
+			if pats[k] != "www." || j == 0 || !isWordByte(low[j-1]) {
+				next[k] = j
+				return j
+			}
+			off = j + 1
+		}
+	}
 	for i := 0; i < len(low) && len(out) < max; {
-		j := indexURLStart(low[i:])
-		if j < 0 {
+		start := -1
+		for k := range pats {
+			if j := find(k, i); j >= 0 && (start < 0 || j < start) {
+				start = j
+			}
+		}
+		if start < 0 {
 			break
 		}
-		start := i + j
 		end := start
 		for end < len(text) && !isURLStop(text[end]) {
 			end++
 		}
 		u := strings.TrimRight(text[start:end], ".,;:!?)]}'\"*")
-		if len(u) > 10 {
+		rest := u
+		if k := strings.Index(rest, "://"); k >= 0 {
+			rest = rest[k+3:]
+		}
+		if len(rest) >= 4 && strings.Contains(rest, ".") {
 			out = append(out, truncate(u, 2048))
 		}
 		i = max2(end, start+1)
@@ -39,30 +74,6 @@ func max2(a, b int) int {
 		return a
 	}
 	return b
-}
-
-// indexURLStart returns the index of the first "http://", "https://" or
-// "www." that starts a word in s, or -1.
-func indexURLStart(s string) int {
-	best := -1
-	for _, p := range []string{"http://", "https://", "www."} {
-		off := 0
-		for {
-			i := strings.Index(s[off:], p)
-			if i < 0 {
-				break
-			}
-			i += off
-			if p != "www." || i == 0 || !isWordByte(s[i-1]) {
-				if best < 0 || i < best {
-					best = i
-				}
-				break
-			}
-			off = i + 1
-		}
-	}
-	return best
 }
 
 func isWordByte(c byte) bool {
