@@ -158,7 +158,7 @@ func runCT(ctx context.Context, e *env, args []string) error {
 			chosen = append(chosen, ct.Log{Description: u, Type: typ, URL: u, Key: k})
 		}
 	} else {
-		list, err := loadLogList(ctx, *listSrc, logger)
+		list, err := ct.LoadLogList(ctx, *listSrc, nil, logger)
 		if err != nil {
 			return err
 		}
@@ -289,56 +289,4 @@ func namesLines(names []string) []byte {
 		b = append(append(b, n...), '\n')
 	}
 	return b
-}
-
-// loadLogList reads the log list from a file or URL, or the built-in one.
-func loadLogList(ctx context.Context, src string, logger *slog.Logger) (*ct.LogList, error) {
-	if src == "" {
-		return ct.DefaultLogList(), nil
-	}
-	var data []byte
-	var err error
-	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
-		if data, err = httpGet(ctx, src, 16<<20); err != nil {
-			return nil, fmt.Errorf("fetching the log list: %w", err)
-		}
-		sigURL := strings.TrimSuffix(src, ".json") + ".sig"
-		sig, serr := httpGet(ctx, sigURL, 64<<10)
-		switch {
-		case serr != nil:
-			logger.Warn("ct: the log list has no signature to check", "url", sigURL, "err", serr)
-		default:
-			if err := ct.VerifyLogListSignature(data, sig, ct.DefaultLogListKey); err != nil {
-				return nil, fmt.Errorf("the log list from %s: %w", src, err)
-			}
-		}
-	} else if data, err = os.ReadFile(src); err != nil {
-		return nil, fmt.Errorf("reading the log list: %w", err)
-	}
-	return ct.ParseLogList(data)
-}
-
-func httpGet(ctx context.Context, url string, limit int64) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("GET %s: more than %d bytes", url, limit)
-	}
-	return b, nil
 }

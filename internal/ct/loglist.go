@@ -2,6 +2,7 @@ package ct
 
 import (
 	"cmp"
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -12,7 +13,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -374,4 +379,65 @@ func VerifyLogListSignature(data, sig, pubPEM []byte) error {
 		return fmt.Errorf("log list signature does not verify with the given key (was the list reformatted?): %w", ErrBadSignature)
 	}
 	return nil
+}
+
+// LoadLogList reads a log list from a file or an http(s) URL, or returns
+// the built-in one when src is "". A list fetched from a URL is checked
+// against the signature next to it (the .sig of the .json) with Google's
+// log list key when the signature can be fetched; a bad signature fails.
+// client nil means a client with a one-minute timeout.
+func LoadLogList(ctx context.Context, src string, client *http.Client, logger *slog.Logger) (*LogList, error) {
+	if src == "" {
+		return DefaultLogList(), nil
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: time.Minute}
+	}
+	var data []byte
+	var err error
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		if data, err = getBounded(ctx, client, src, 16<<20); err != nil {
+			return nil, fmt.Errorf("fetching the log list: %w", err)
+		}
+		sigURL := strings.TrimSuffix(src, ".json") + ".sig"
+		sig, serr := getBounded(ctx, client, sigURL, 64<<10)
+		switch {
+		case serr != nil:
+			logger.Warn("ct: the log list has no signature to check", "url", sigURL, "err", serr)
+		default:
+			if err := VerifyLogListSignature(data, sig, DefaultLogListKey); err != nil {
+				return nil, fmt.Errorf("the log list from %s: %w", src, err)
+			}
+		}
+	} else if data, err = os.ReadFile(src); err != nil {
+		return nil, fmt.Errorf("reading the log list: %w", err)
+	}
+	return ParseLogList(data)
+}
+
+// getBounded fetches url, refusing bodies over limit bytes.
+func getBounded(ctx context.Context, client *http.Client, url string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("GET %s: more than %d bytes", url, limit)
+	}
+	return b, nil
 }
