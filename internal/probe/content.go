@@ -160,6 +160,7 @@ func ExtractContent(page []byte, pageURL string, ref *Reference) *Content {
 	}
 	e.baseReg = registrableOf(e.base.Hostname())
 	e.run(page)
+	e.closeForm() // a form left open at the end of the page
 	e.tags.flush(&e.sh)
 	e.words.flush(&e.sh)
 	e.c.SimHash, e.c.Features = e.sh.sum(), e.sh.n
