@@ -251,11 +251,11 @@ func (s *smtpSink) deliver(ctx context.Context, msg []byte) error {
 	}
 	c, err := smtp.NewClient(conn, s.host)
 	if err != nil {
-		return smtpError("reading the greeting", ctx, err)
+		return smtpError(ctx, "reading the greeting", err)
 	}
 	defer c.Close()
 	if err := c.Hello(s.helo); err != nil {
-		return smtpError("EHLO", ctx, err)
+		return smtpError(ctx, "EHLO", err)
 	}
 	_, isTLS := c.TLSConnectionState()
 	if !isTLS && s.mode != StartTLSNone {
@@ -263,7 +263,7 @@ func (s *smtpSink) deliver(ctx context.Context, msg []byte) error {
 			if err := c.StartTLS(s.tls); err != nil {
 				var te *textproto.Error
 				if errors.As(err, &te) {
-					return smtpError("STARTTLS", ctx, err)
+					return smtpError(ctx, "STARTTLS", err)
 				}
 				return tlsError(s.addr, err)
 			}
@@ -287,26 +287,26 @@ func (s *smtpSink) deliver(ctx context.Context, msg []byte) error {
 			return Permanent(fmt.Errorf("%s offers no AUTH PLAIN or LOGIN (it offers %q): enable one of them or remove username", s.addr, clip(oneLine(mechs), 100)))
 		}
 		if err := c.Auth(auth); err != nil {
-			return smtpError("AUTH", ctx, err)
+			return smtpError(ctx, "AUTH", err)
 		}
 	}
 	if err := c.Mail(s.from); err != nil {
-		return smtpError("MAIL FROM", ctx, err)
+		return smtpError(ctx, "MAIL FROM", err)
 	}
 	for _, rcpt := range s.to {
 		if err := c.Rcpt(rcpt); err != nil {
-			return smtpError("RCPT TO:<"+rcpt+">", ctx, err)
+			return smtpError(ctx, "RCPT TO:<"+rcpt+">", err)
 		}
 	}
 	w, err := c.Data()
 	if err != nil {
-		return smtpError("DATA", ctx, err)
+		return smtpError(ctx, "DATA", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		return smtpError("sending the message", ctx, err)
+		return smtpError(ctx, "sending the message", err)
 	}
 	if err := w.Close(); err != nil {
-		return smtpError("end of DATA", ctx, err)
+		return smtpError(ctx, "end of DATA", err)
 	}
 	_ = c.Quit() // the message is accepted; a failed QUIT changes nothing
 	return nil
@@ -314,7 +314,7 @@ func (s *smtpSink) deliver(ctx context.Context, msg []byte) error {
 
 // smtpError names the step that failed and classifies err: a 5xx reply
 // is permanent, anything else (4xx, network, timeout) worth retrying.
-func smtpError(step string, ctx context.Context, err error) error {
+func smtpError(ctx context.Context, step string, err error) error {
 	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 		err = fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 	}
