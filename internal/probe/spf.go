@@ -134,11 +134,15 @@ type DMARC struct {
 // isDMARC reports whether a TXT record starts with the DMARC version tag.
 func isDMARC(txt string) bool {
 	t := strings.TrimLeft(txt, " \t")
-	if len(t) < 2 || !strings.EqualFold(t[:2], "v=") {
+	if len(t) < 1 || (t[0] != 'v' && t[0] != 'V') {
 		return false
 	}
-	t = strings.TrimLeft(t[2:], " \t")
-	return len(t) >= 6 && strings.EqualFold(t[:6], "DMARC1")
+	t = strings.TrimLeft(t[1:], " \t")
+	if !strings.HasPrefix(t, "=") {
+		return false
+	}
+	t = strings.TrimLeft(t[1:], " \t")
+	return len(t) >= 6 && strings.EqualFold(t[:6], "DMARC1") && (len(t) == 6 || strings.IndexByte(" \t;", t[6]) >= 0)
 }
 
 // ParseDMARC reads a DMARC record. It never fails: a record it cannot read
