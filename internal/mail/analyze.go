@@ -102,6 +102,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	var iocs struct{ urls, domains, ips, emails, hashes iocList }
 
 	var from address
+	var rcpts []address
 	var replyTo []address
 	var returnPath address
 	if p.headerOK {
@@ -127,7 +128,6 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		if from.domain != "" {
 			iocs.domains.add(from.domain)
 		}
-		var rcpts []address
 		for _, k := range []string{"To", "Delivered-To", "X-Original-To"} {
 			rcpts = append(rcpts, parseAddresses(h.Get(k), maxAddresses)...)
 		}
@@ -216,7 +216,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		links = append(links, link{url: u, where: "attachment"})
 	}
 
-	a.linkSignals(links, from.domain, c.add, &iocs.urls, &iocs.domains, &iocs.ips)
+	a.linkSignals(links, from.domain, rcpts, c.add, &iocs.urls, &iocs.domains, &iocs.ips)
 	for _, f := range lures(body) {
 		c.add(f)
 	}
@@ -336,7 +336,7 @@ func (a *Analyzer) htmlSignals(s *htmlScan, fromDomain string, add func(finding.
 }
 
 // linkSignals judges every link and gathers the indicators.
-func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding.Finding), urls, domains, ips *iocList) {
+func (a *Analyzer) linkSignals(links []link, fromDomain string, rcpts []address, add func(finding.Finding), urls, domains, ips *iocList) {
 	checked := map[string]bool{}
 	for _, l := range links {
 		li, ok := parseLink(l.url)
@@ -386,7 +386,10 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 		}
 		if !checked[li.host] {
 			checked[li.host] = true
-			if mixedScript(li.host) {
+			if look, ok := homograph(li.host); ok {
+				add(finding.Finding{Signal: sigLinkHomograph, Score: 35, Class: finding.Weak,
+					Detail: fmt.Sprintf("a link's domain %s is written with look-alike characters to read as %s", li.host, look)})
+			} else if mixedScript(li.host) {
 				add(finding.Finding{Signal: sigLinkMixedScript, Score: 35, Class: finding.Weak,
 					Detail: "a link's domain " + li.host + " mixes alphabets to look like another name"})
 			} else if strings.Contains(li.host, "xn--") {
@@ -400,6 +403,18 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, add func(finding
 		if underSet(li.host, freeHosting) {
 			add(finding.Finding{Signal: sigLinkFreeHosting, Score: 20, Class: finding.Weak,
 				Detail: "a link leads to " + li.host + ", a free hosting or form service where anyone can publish a page at once"})
+		}
+		if underSet(li.host, freeHosting) {
+			// Personalised links are common in newsletters; on a free
+			// hosting service they are the mark of a kit's log-in page.
+			low := strings.ToLower(li.target)
+			for _, r := range rcpts {
+				if len(r.addr) > 5 && (strings.Contains(low, r.addr) || strings.Contains(low, strings.Replace(r.addr, "@", "%40", 1))) {
+					add(finding.Finding{Signal: sigLinkRecipient, Score: 20, Class: finding.Weak,
+						Detail: fmt.Sprintf("a link to %s, a free hosting service, carries your address %s, so the page can greet you by name", li.host, r.addr)})
+					break
+				}
+			}
 		}
 		if l.where == "href" && !aligned(li.host, fromDomain) {
 			if w := actionText(l.text); w != "" {

@@ -130,10 +130,22 @@ func TestAnalyzeSignals(t *testing.T) {
 			want: []string{sigLinkIP, sigLinkUserinfo, sigLinkDataURL, sigLinkJavascript},
 		},
 		{
-			name:    "mixed-script link host",
+			name:    "homograph link host",
 			headers: []string{`From: x@example.org`},
 			body:    "Go to http://xn--pypal-4ve.com/ now",
+			want:    []string{sigLinkHomograph},
+		},
+		{
+			name:    "mixed-script link host",
+			headers: []string{`From: x@example.org`},
+			body:    "Go to http://xn--paypal-gpf.com/ now", // paypalж.com
 			want:    []string{sigLinkMixedScript},
+		},
+		{
+			name:    "personalised link on free hosting",
+			headers: []string{`From: x@example.org`},
+			body:    "Open https://files-1.fra1.digitaloceanspaces.com/index.htm?username=staff@mijnziekenhuis.nl",
+			want:    []string{sigLinkRecipient, sigLinkFreeHosting},
 		},
 		{
 			name:    "password form in the message body",
@@ -538,5 +550,21 @@ func TestHTMLLongToken(t *testing.T) {
 	r := newTestAnalyzer(t, Config{}).Analyze(context.Background(), "m", msg([]string{"From: a@example.org", "Content-Type: text/html"}, body))
 	if r.Verdict == Clean {
 		t.Errorf("a huge token hides the rest of the HTML and the message is clean: %v", r.Reasons)
+	}
+}
+
+func TestHomographSender(t *testing.T) {
+	a := newTestAnalyzer(t, Config{})
+	r := a.Analyze(context.Background(), "m", msg([]string{"From: Robinhood <support@xn--robnhood-e2a.com>", "Subject: order"}, "x"))
+	if !hasSignal(r, sigSenderHomograph) {
+		t.Errorf("robınhood.com not flagged: %v", r.Reasons)
+	}
+	r = a.Analyze(context.Background(), "m", msg([]string{"From: FedEx <track@deliver-fedex.com>", "Subject: parcel"}, "x"))
+	if !hasSignal(r, sigSenderBrandWord) {
+		t.Errorf("deliver-fedex.com not flagged: %v", r.Reasons)
+	}
+	r = a.Analyze(context.Background(), "m", msg([]string{"From: FedEx <track@fedex.com>", "Subject: parcel"}, "x"))
+	if hasSignal(r, sigSenderBrandWord) || hasSignal(r, sigDisplayNameBrand) {
+		t.Errorf("fedex.com itself flagged: %v", r.Reasons)
 	}
 }

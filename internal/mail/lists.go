@@ -129,6 +129,8 @@ var commonBrands = []struct {
 	{"IRS", []string{"irs.gov"}},
 	{"HMRC", []string{"hmrc.gov.uk", "gov.uk"}},
 	{"TotalAV", []string{"totalav.com"}},
+	{"Twitter", []string{"twitter.com", "x.com", "t.co"}},
+	{"Robinhood", []string{"robinhood.com"}},
 	{"Webmail", nil},
 	{"Mail Administrator", nil},
 	{"IT Helpdesk", nil},
@@ -147,7 +149,8 @@ var freeHosting = setOf(
 	"ipfs.io", "dweb.link", "cloudflare-ipfs.com", "fleek.co", "surge.sh", "github.io", "gitbook.io",
 	"jimdosite.com", "yolasite.com", "blogspot.com", "sites.google.com", "forms.gle",
 	"formspree.io", "jotform.com", "typeform.com", "zohopublic.com", "mailchimpsites.com",
-	"s3.amazonaws.com", "translate.goog", "ngrok.io", "ngrok-free.app", "trycloudflare.com",
+	"s3.amazonaws.com", "translate.goog", "digitaloceanspaces.com", "backblazeb2.com", "wasabisys.com",
+	"linodeobjects.com", "objectstorage.softlayer.net", "myqcloud.com", "aliyuncs.com", "ngrok.io", "ngrok-free.app", "trycloudflare.com",
 )
 
 // roleWords in a display name claim an organisation's service desk.

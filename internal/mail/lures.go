@@ -67,7 +67,14 @@ var lureWords = []struct {
 		"moneygram", "atm card", "lottery", "consignment", "million dollars", "million usd",
 		"barrister", "diplomat", "overseas fund", "unclaimed",
 	}},
+	{sigLureFileShare, "shared file", []string{
+		"shared a file with you", "shared with you", "a file was shared", "document has been shared",
+		"heeft een bestand met u gedeeld", "met u gedeeld", "partagé avec vous", "compartido contigo",
+		"ha compartido", "mit ihnen geteilt", "hat eine datei", "condiviso con te", "ha condiviso",
+		"view document", "review document", "secure document", "encrypted message", "voicemail",
+	}},
 	{sigLureAccount, "account or password", []string{
+		"locked", "vergrendeld", "verrouillé",
 		"verify your account", "confirm your account", "your password", "password expires",
 		"password will expire", "mailbox", "account suspended", "account will be", "wachtwoord",
 		"inloggen", "mot de passe", "contraseña", "passwort", "kennwort", "log in to", "sign in to",

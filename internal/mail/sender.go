@@ -9,6 +9,7 @@ import (
 	"github.com/ward-health/ward/internal/brand"
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail/finding"
+	"golang.org/x/net/idna"
 )
 
 // brandName is one way a display name can name a protected organisation.
@@ -193,6 +194,11 @@ func (a *Analyzer) lookalikeDomain(signal, role, domain string, add func(finding
 func (a *Analyzer) senderSignals(from address, rcpts, replyTo []address, returnPath address, add func(finding.Finding)) {
 	a.displayName(from, rcpts, add)
 	senderHosting(from, add)
+	if look, ok := homograph(from.domain); ok {
+		add(finding.Finding{Signal: sigSenderHomograph, Score: 35, Class: finding.Weak,
+			Detail: fmt.Sprintf("the sender domain %s is written with look-alike characters to read as %s", from.domain, look)})
+	}
+	a.senderBrandWord(from, add)
 	a.lookalikeDomain(sigLookalikeSender, "sender domain", from.domain, add)
 	fromOrg := lookalike.Registrable(from.domain)
 	for _, rt := range replyTo {
@@ -264,4 +270,51 @@ func recipientOrgNamed(name, fromDomain string, rcpts []address, add func(findin
 		return true
 	}
 	return false
+}
+
+// homograph reports an internationalised domain whose every character
+// looks like a plain Latin letter or digit ("robınhood.com" with a dotless
+// ı reads as robinhood.com), and what it reads as.
+func homograph(host string) (string, bool) {
+	if !strings.Contains(host, "xn--") {
+		return "", false
+	}
+	u, err := idna.ToUnicode(host)
+	if err != nil || u == host {
+		return "", false
+	}
+	skel := lookalike.Skeleton(u)
+	for i := 0; i < len(skel); i++ {
+		c := skel[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return "", false
+		}
+	}
+	return skel, true
+}
+
+// senderBrandWord reports a sender domain that joins the name of a
+// commonly imitated organisation to other words with hyphens
+// ("deliver-fedex.com", "abuse-twitter.com") without being its domain.
+func (a *Analyzer) senderBrandWord(from address, add func(finding.Finding)) {
+	org := lookalike.Registrable(from.domain)
+	if org == "" || a.isKnownGood(from.domain) {
+		return
+	}
+	label := org[:strings.IndexByte(org, '.')]
+	if !strings.Contains(label, "-") {
+		return
+	}
+	for _, piece := range strings.Split(label, "-") {
+		if len(piece) < 4 {
+			continue
+		}
+		for _, cb := range commonBrands {
+			if cb.domains != nil && strings.EqualFold(strings.ReplaceAll(cb.name, " ", ""), piece) {
+				add(finding.Finding{Signal: sigSenderBrandWord, Score: 30, Class: finding.Weak,
+					Detail: fmt.Sprintf("the sender domain %s borrows the name %s without being its domain", from.domain, cb.name)})
+				return
+			}
+		}
+	}
 }

@@ -20,6 +20,10 @@ const (
 	sigSubjectRecipient       = "subject_recipient"
 	sigFromRecipient          = "from_recipient"
 	sigSenderFreeHosting      = "sender_free_hosting"
+	sigSenderHomograph        = "sender_homograph"
+	sigSenderBrandWord        = "sender_brand_word"
+	sigLinkHomograph          = "link_homograph"
+	sigLinkRecipient          = "link_recipient"
 	sigObfuscatedText         = "obfuscated_text"
 
 	sigLookalikeSender     = "lookalike_sender"
@@ -61,5 +65,6 @@ const (
 	sigLurePayment    = "lure_payment"
 	sigLureAccount    = "lure_account"
 	sigLurePrize      = "lure_prize"
+	sigLureFileShare  = "lure_file_share"
 	sigLureAdvanceFee = "lure_advance_fee"
 )

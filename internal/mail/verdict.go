@@ -29,6 +29,7 @@ var impersonation = setOf(
 	sigLookalikeSender, sigLookalikeReplyTo, sigLookalikeReturnPath, sigLookalikeLink,
 	sigAuthDMARCFail, sigReplyToFreemail, sigLinkTextMismatch, sigHTMLForm,
 	sigLinkUserinfo, sigLinkMixedScript, sigFreemailRole, sigLinkAction, sigDisplayNameMixedScript, sigSenderFreeHosting, sigObfuscatedText,
+	sigSenderHomograph, sigSenderBrandWord, sigLinkHomograph, sigLinkRecipient,
 )
 
 // isLure reports whether a signal is lure vocabulary.
