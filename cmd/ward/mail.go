@@ -296,7 +296,7 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 	}()
 	go func() { wg.Wait(); close(results) }()
 	pending := map[int]done{}
-	next := 0
+	next, unread := 0, 0
 	var firstErr error
 	for d := range results {
 		pending[d.i] = d
@@ -311,8 +311,10 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 				continue
 			}
 			if p.err != nil {
-				firstErr = p.err
-				cancel()
+				// Say so and go on with the next message; the exit status
+				// tells at the end.
+				fmt.Fprintf(e.stderr, "ward: error: %v\n", p.err)
+				unread++
 				continue
 			}
 			if err := emit(p.r); err != nil {
@@ -326,6 +328,9 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 	}
 	if next < len(inputs) {
 		return ctx.Err()
+	}
+	if unread > 0 {
+		return fmt.Errorf("%d of %d messages could not be read", unread, len(inputs))
 	}
 	return nil
 }

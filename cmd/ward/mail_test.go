@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ward-health/ward/internal/mail"
 )
 
 const cleanMsg = "From: Jan <jan@example.org>\r\nSubject: agenda\r\n\r\nSee you at 10.\r\n"
@@ -99,5 +101,30 @@ func TestMailEval(t *testing.T) {
 	}
 	if code := run(context.Background(), &env{stdout: &out, stderr: &errb}, []string{"mail", "eval", "-data", filepath.Join(dir, "none")}); code != 1 {
 		t.Errorf("eval without data: exit %d, want 1", code)
+	}
+}
+
+// TestMailAnalyzeUnreadable checks that a message that cannot be read is
+// reported and the others are still analysed, with exit status 1.
+func TestMailAnalyzeUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.eml": cleanMsg, "c.eml": phishMsg})
+	a, err := (&mailFlags{}).analyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	var got []string
+	err = analyzeAll(context.Background(), &env{stderr: &errb}, a,
+		[]string{filepath.Join(dir, "a.eml"), filepath.Join(dir, "gone.eml"), filepath.Join(dir, "c.eml")}, 2,
+		func(r mail.Result) error { got = append(got, filepath.Base(r.File)); return nil })
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 messages could not be read") {
+		t.Errorf("error %v", err)
+	}
+	if strings.Join(got, ",") != "a.eml,c.eml" {
+		t.Errorf("analysed %v", got)
+	}
+	if !strings.Contains(errb.String(), "gone.eml") {
+		t.Errorf("stderr %q", errb.String())
 	}
 }
