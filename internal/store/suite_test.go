@@ -1,0 +1,866 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// t0 is the tests' "now"; every store in the suite uses a fixed clock so that
+// times compare exactly.
+var t0 = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)
+
+func fixedClock() func() time.Time { return func() time.Time { return t0 } }
+
+// runSuite runs every behaviour test against one back end. open returns a
+// new, empty, migrated store whose clock is fixed at t0.
+func runSuite(t *testing.T, open func(t *testing.T) *Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s *Store)
+	}{
+		{"Migrations", testMigrations},
+		{"RecordMatchesCreatesAndAlerts", testRecordMatchesCreates},
+		{"RecordMatchesReplayIsIdempotent", testReplay},
+		{"RecordMatchesKeepsHigherScore", testUpsertScore},
+		{"CursorCommitsWithFindings", testCursorAtomic},
+		{"RecordMatchesRejectsBadInput", testRejectsBadInput},
+		{"DueForCheck", testDueForCheck},
+		{"RecordCheckAlertsOncePerChange", testRecordCheck},
+		{"DismissedIsSticky", testDismissedSticky},
+		{"SetStateAndNotes", testSetState},
+		{"TenantIsolation", testTenantIsolation},
+		{"PaginationWithTies", testPagination},
+		{"Filters", testFilters},
+		{"FindingDetail", testFindingDetail},
+		{"Outbox", testOutbox},
+		{"ClaimDeliveriesConcurrently", testClaimConcurrent},
+		{"ConcurrentWriters", testConcurrentWriters},
+		{"StatsAndPrune", testStatsPrune},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+func ctxT(t *testing.T) context.Context { return t.Context() }
+
+// count returns the number of rows in table.
+func count(t *testing.T, s *Store, table string) int {
+	t.Helper()
+	var n int
+	if err := s.w.QueryRowContext(ctxT(t), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
+}
+
+func match(org, domain string, score int, ref string) Match {
+	return Match{Org: org, Domain: domain, Brand: "RIVM", Score: score, Techniques: []string{"addition"},
+		Reasons: []string{"imitates rivm.nl"}, Name: "login." + domain, Source: "ct", Ref: ref, SeenAt: t0.Add(-time.Hour)}
+}
+
+func mustRecord(t *testing.T, s *Store, source string, cursor []byte, ms []Match, sinks ...string) []Finding {
+	t.Helper()
+	created, err := s.RecordMatches(ctxT(t), source, cursor, ms, sinks)
+	if err != nil {
+		t.Fatalf("RecordMatches: %v", err)
+	}
+	return created
+}
+
+func testMigrations(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	if got, want := count(t, s, "schema_migrations"), SchemaVersion(); got != want || want < 1 {
+		t.Fatalf("schema_migrations has %d rows, want %d", got, want)
+	}
+	mustRecord(t, s, "ct", []byte("c1"), []Match{match("rivm", "rivm-coronatest.nl", 80, "log 1")})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening does not migrate again and keeps the data.
+	s2, err := s.reopen(ctx)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	if got := count(t, s2, "schema_migrations"); got != SchemaVersion() {
+		t.Fatalf("after reopening schema_migrations has %d rows, want %d", got, SchemaVersion())
+	}
+	if got := count(t, s2, "findings"); got != 1 {
+		t.Fatalf("after reopening %d findings, want 1", got)
+	}
+	// A database migrated by a newer ward is refused, with the fix.
+	newer := SchemaVersion() + 2
+	if _, err := s2.w.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, 'from_the_future', $2)`,
+		newer, s2.d.timeArg(t0)); err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	s3, err := s.reopen(ctx)
+	if err == nil {
+		s3.Close()
+		t.Fatal("a database with a newer schema opened")
+	}
+	want := fmt.Sprintf("database schema version %d is newer than this ward (%d): upgrade ward", newer, SchemaVersion())
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want ErrSchemaTooNew saying %q", err, want)
+	}
+}
+
+func testRecordMatchesCreates(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	ms := []Match{
+		match("rivm", "rivm-coronatest.nl", 80, "log 1"),
+		match("rivm", "RIVM-Coronatest.NL.", 60, "log 2"), // same finding, normalised
+		match("rivm", "rivm-login.nl", 70, "log 2"),
+	}
+	created := mustRecord(t, s, "ct", []byte("pos-3"), ms, "webhook", "smtp", "webhook")
+	if len(created) != 2 || created[0].Domain != "rivm-coronatest.nl" || created[1].Domain != "rivm-login.nl" {
+		t.Fatalf("created %+v, want rivm-coronatest.nl and rivm-login.nl", created)
+	}
+	f := created[0]
+	if f.State != StateNew || f.Score != 80 || f.Org != "rivm" || f.Brand != "RIVM" || f.Checks != 0 {
+		t.Errorf("created finding %+v", f)
+	}
+	if !f.NextCheck.Equal(t0) || !f.FirstSeen.Equal(t0.Add(-time.Hour).Truncate(time.Microsecond)) || !f.LastChecked.IsZero() {
+		t.Errorf("created finding times: next_check %v first_seen %v last_checked %v", f.NextCheck, f.FirstSeen, f.LastChecked)
+	}
+	if got := count(t, s, "observations"); got != 3 {
+		t.Errorf("%d observations, want 3", got)
+	}
+	if got := count(t, s, "alerts"); got != 2 {
+		t.Errorf("%d alerts, want 2 (one per created finding)", got)
+	}
+	if got := count(t, s, "deliveries"); got != 4 {
+		t.Errorf("%d deliveries, want 4 (2 alerts x 2 distinct sinks)", got)
+	}
+	c, err := s.Cursor(ctx, "ct")
+	if err != nil || string(c) != "pos-3" {
+		t.Errorf("Cursor = %q, %v; want pos-3", c, err)
+	}
+	if c, err := s.Cursor(ctx, "nrd"); err != nil || c != nil {
+		t.Errorf("Cursor of a source never saved = %q, %v; want nil", c, err)
+	}
+	ds, err := s.PendingDeliveries(ctx, t0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(ds[0].Alert.Payload, &payload); err != nil {
+		t.Fatalf("alert payload %s: %v", ds[0].Alert.Payload, err)
+	}
+	if payload["domain"] != "rivm-coronatest.nl" || payload["org"] != "rivm" || payload["score"] != float64(80) || payload["state"] != "new" {
+		t.Errorf("alert payload %s lacks org, domain, score, state", ds[0].Alert.Payload)
+	}
+	if ds[0].Alert.Previous != "" || ds[0].Alert.State != StateNew || ds[0].Alert.Org != "rivm" {
+		t.Errorf("alert %+v, want previous \"\" and state new", ds[0].Alert)
+	}
+}
+
+func testReplay(t *testing.T, s *Store) {
+	ms := []Match{
+		match("rivm", "rivm-coronatest.nl", 80, "log 1"),
+		match("rivm", "rivm-coronatest.nl", 80, "log 2"),
+		match("who", "who-mail.int", 90, "log 2"),
+	}
+	tables := []string{"findings", "observations", "alerts", "deliveries", "source_cursors"}
+	mustRecord(t, s, "ct", []byte("10"), ms, "webhook")
+	before := map[string]int{}
+	for _, tb := range tables {
+		before[tb] = count(t, s, tb)
+	}
+	// The engine crashed before it learnt the batch committed: it replays it.
+	created := mustRecord(t, s, "ct", []byte("10"), ms, "webhook")
+	if len(created) != 0 {
+		t.Errorf("replay created %d findings, want 0", len(created))
+	}
+	for _, tb := range tables {
+		if got := count(t, s, tb); got != before[tb] {
+			t.Errorf("after replay %s has %d rows, want %d", tb, got, before[tb])
+		}
+	}
+	if before["alerts"] != 2 || before["observations"] != 3 {
+		t.Errorf("first batch made %d alerts and %d observations, want 2 and 3", before["alerts"], before["observations"])
+	}
+}
+
+func testUpsertScore(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	m := match("rivm", "rivm-test.nl", 50, "a")
+	mustRecord(t, s, "ct", nil, []Match{m})
+	lower := m
+	lower.Score, lower.Brand, lower.Ref, lower.SeenAt = 30, "Other", "b", t0.Add(time.Minute)
+	mustRecord(t, s, "ct", nil, []Match{lower})
+	page, _, err := s.Findings(ctx, Filter{Org: "rivm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := page[0]; f.Score != 50 || f.Brand != "RIVM" || !f.LastSeen.Equal(t0.Add(time.Minute)) {
+		t.Errorf("after a lower score: score %d brand %s last_seen %v; want 50, RIVM, %v", f.Score, f.Brand, f.LastSeen, t0.Add(time.Minute))
+	}
+	higher := m
+	higher.Score, higher.Brand, higher.Ref, higher.SeenAt = 95, "RIVM-2", "c", t0.Add(-48*time.Hour)
+	higher.Techniques = []string{"homoglyph"}
+	mustRecord(t, s, "ct", nil, []Match{higher})
+	page, _, _ = s.Findings(ctx, Filter{Org: "rivm"})
+	f := page[0]
+	if f.Score != 95 || f.Brand != "RIVM-2" || !slices.Equal(f.Techniques, []string{"homoglyph"}) {
+		t.Errorf("after a higher score: %+v; want score 95 brand RIVM-2", f)
+	}
+	if !f.FirstSeen.Equal(t0.Add(-48*time.Hour).Truncate(time.Microsecond)) || !f.LastSeen.Equal(t0.Add(time.Minute)) {
+		t.Errorf("first/last seen %v/%v; want the earliest and latest sightings", f.FirstSeen, f.LastSeen)
+	}
+	if f.State != StateNew || count(t, s, "alerts") != 1 {
+		t.Errorf("updates raised alerts: %d alerts", count(t, s, "alerts"))
+	}
+}
+
+func testCursorAtomic(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	mustRecord(t, s, "ct", []byte("c1"), []Match{match("rivm", "rivm-a.nl", 80, "1")}, "webhook")
+	snapshot := func() string {
+		c, err := s.Cursor(ctx, "ct")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("cursor=%s findings=%d obs=%d alerts=%d deliveries=%d", c,
+			count(t, s, "findings"), count(t, s, "observations"), count(t, s, "alerts"), count(t, s, "deliveries"))
+	}
+	before := snapshot()
+	batch := []Match{match("rivm", "rivm-b.nl", 80, "2"), match("rivm", "rivm-a.nl", 90, "3")}
+
+	// A failure inside the transaction, after every statement ran.
+	s.beforeCommit = func(string) error { return errors.New("power cut") }
+	if _, err := s.RecordMatches(ctx, "ct", []byte("c2"), batch, []string{"webhook"}); err == nil || !strings.Contains(err.Error(), "power cut") {
+		t.Fatalf("RecordMatches with a failing commit: %v", err)
+	}
+	s.beforeCommit = nil
+	if got := snapshot(); got != before {
+		t.Fatalf("a failed transaction left changes:\n got %s\nwant %s", got, before)
+	}
+	// A context cancelled while the transaction runs.
+	cctx, cancel := context.WithCancel(ctx)
+	s.beforeCommit = func(string) error { cancel(); return nil }
+	if _, err := s.RecordMatches(cctx, "ct", []byte("c2"), batch, []string{"webhook"}); err == nil {
+		t.Fatal("RecordMatches with a cancelled context succeeded")
+	}
+	s.beforeCommit = nil
+	if got := snapshot(); got != before {
+		t.Fatalf("a cancelled transaction left changes:\n got %s\nwant %s", got, before)
+	}
+	// And then it goes through.
+	mustRecord(t, s, "ct", []byte("c2"), batch, "webhook")
+	if got := snapshot(); got != "cursor=c2 findings=2 obs=3 alerts=2 deliveries=2" {
+		t.Fatalf("after the retry: %s", got)
+	}
+}
+
+func testRejectsBadInput(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	long := strings.Repeat("a", 300) + ".nl"
+	tests := []struct {
+		name string
+		m    Match
+		want string
+	}{
+		{"no org", Match{Domain: "x.nl"}, "org is empty"},
+		{"no domain", Match{Org: "o"}, "domain is empty"},
+		{"long domain", Match{Org: "o", Domain: long}, "at most 253"},
+		{"unicode domain", Match{Org: "o", Domain: "rïvm.nl"}, "punycode"},
+		{"space", Match{Org: "o", Domain: "a b.nl"}, "punycode"},
+		{"score", Match{Org: "o", Domain: "x.nl", Score: 101}, "scores are 0..100"},
+		{"bad utf8 reason", Match{Org: "o", Domain: "x.nl", Reasons: []string{"\xff"}}, "UTF-8"},
+		{"too many reasons", Match{Org: "o", Domain: "x.nl", Reasons: make([]string, 65)}, "limit is 64"},
+		{"nul ref", Match{Org: "o", Domain: "x.nl", Ref: "a\x00b"}, "NUL"},
+	}
+	for _, tc := range tests {
+		ms := []Match{match("o", "good.nl", 1, "1"), tc.m}
+		_, err := s.RecordMatches(ctx, "ct", []byte("c"), ms, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "matches[1]") {
+			t.Errorf("%s: error %v, want one naming matches[1] and saying %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := s.RecordMatches(ctx, "ct", nil, nil, []string{""}); err == nil {
+		t.Error("an empty sink name was accepted")
+	}
+	if _, err := s.RecordMatches(ctx, "ct", make([]byte, MaxCursorLen+1), nil, nil); err == nil {
+		t.Error("an oversized cursor was accepted")
+	}
+	if n := count(t, s, "findings") + count(t, s, "source_cursors"); n != 0 {
+		t.Errorf("rejected batches stored %d rows", n)
+	}
+}
+
+func testDueForCheck(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	created := mustRecord(t, s, "ct", nil, []Match{
+		match("rivm", "rivm-a.nl", 50, "1"), match("rivm", "rivm-b.nl", 50, "2"), match("rivm", "rivm-c.nl", 50, "3"),
+	})
+	a, b, c := created[0], created[1], created[2]
+	if due, err := s.DueForCheck(ctx, t0.Add(-time.Second), 10); err != nil || len(due) != 0 {
+		t.Fatalf("due before next_check: %d, %v", len(due), err)
+	}
+	// a: checked, next in an hour; b: overdue since before c; c: dismissed.
+	if _, err := s.RecordCheck(ctx, Check{FindingID: a.ID, CheckedAt: t0, State: StateWatching, NextCheck: t0.Add(time.Hour)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetState(ctx, "rivm", c.ID, StateDismissed, "ann", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestCheck(ctx, "rivm", b.ID, t0.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueForCheck(ctx, t0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].ID != b.ID {
+		t.Fatalf("due at t0: %v, want only %d", ids(due), b.ID)
+	}
+	due, _ = s.DueForCheck(ctx, t0.Add(2*time.Hour), 10)
+	if !slices.Equal(ids(due), []int64{b.ID, a.ID}) {
+		t.Fatalf("due later: %v, want [%d %d] (oldest first, dismissed never)", ids(due), b.ID, a.ID)
+	}
+	due, _ = s.DueForCheck(ctx, t0.Add(2*time.Hour), 1)
+	if len(due) != 1 {
+		t.Fatalf("limit 1 gave %d", len(due))
+	}
+	if _, err := s.DueForCheck(ctx, t0, 0); err == nil {
+		t.Error("limit 0 was accepted")
+	}
+}
+
+func ids(fs []Finding) []int64 {
+	out := make([]int64, len(fs))
+	for i, f := range fs {
+		out[i] = f.ID
+	}
+	return out
+}
+
+func testRecordCheck(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1")}, "webhook")[0]
+	alerts0, deliveries0 := count(t, s, "alerts"), count(t, s, "deliveries")
+	data := json.RawMessage(`{"z":1,  "a":[true,null]}`)
+	check := Check{FindingID: f.ID, CheckedAt: t0, State: StateSuspicious, Score: 70, Reasons: []string{"login form"},
+		Data: data, NextCheck: t0.Add(time.Hour), AlertPayload: json.RawMessage(`{"custom":true}`)}
+	changed, err := s.RecordCheck(ctx, check, []string{"webhook", "syslog"})
+	if err != nil || !changed {
+		t.Fatalf("RecordCheck = %v, %v; want changed", changed, err)
+	}
+	if got := count(t, s, "alerts") - alerts0; got != 1 {
+		t.Errorf("state change raised %d alerts, want 1", got)
+	}
+	if got := count(t, s, "deliveries") - deliveries0; got != 2 {
+		t.Errorf("state change queued %d deliveries, want 2 (one per sink)", got)
+	}
+	// The same state again: evidence, no alert.
+	check.CheckedAt = t0.Add(time.Hour)
+	if changed, err := s.RecordCheck(ctx, check, []string{"webhook", "syslog"}); err != nil || changed {
+		t.Fatalf("unchanged RecordCheck = %v, %v", changed, err)
+	}
+	if got := count(t, s, "alerts") - alerts0; got != 1 {
+		t.Errorf("an unchanged state raised alerts: %d", got)
+	}
+	d, err := s.Finding(ctx, "rivm", f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Finding.State != StateSuspicious || d.Finding.Score != 70 || d.Finding.Checks != 2 ||
+		!d.Finding.LastChecked.Equal(t0.Add(time.Hour)) || !d.Finding.NextCheck.Equal(t0.Add(time.Hour)) {
+		t.Errorf("finding after checks: %+v", d.Finding)
+	}
+	if len(d.Evidence) != 2 || !bytes.Equal(d.Evidence[0].Data, data) || !d.Evidence[0].CheckedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("evidence %+v; want 2, newest first, data stored byte for byte", d.Evidence)
+	}
+	if len(d.Alerts) != 2 || string(d.Alerts[0].Payload) != `{"custom":true}` || d.Alerts[0].Previous != StateNew || d.Alerts[0].State != StateSuspicious {
+		t.Errorf("alerts %+v; want the check's alert first with its payload", d.Alerts)
+	}
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, State: StateDismissed}, nil); err == nil {
+		t.Error("a check dismissed a finding")
+	}
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID + 1000, State: StateWatching}, nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("check of a missing finding: %v, want ErrNotFound", err)
+	}
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, State: StateWatching, Data: json.RawMessage(`{`)}, nil); err == nil {
+		t.Error("invalid evidence JSON was accepted")
+	}
+}
+
+func testDismissedSticky(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1")}, "webhook")[0]
+	if _, err := s.SetState(ctx, "rivm", f.ID, StateDismissed, "ann", "our own campaign site", []string{"webhook"}); err != nil {
+		t.Fatal(err)
+	}
+	alerts := count(t, s, "alerts")
+	changed, err := s.RecordCheck(ctx, Check{FindingID: f.ID, CheckedAt: t0, State: StateMalicious, Score: 99, NextCheck: t0.Add(time.Hour)}, []string{"webhook"})
+	if err != nil || changed {
+		t.Fatalf("check of a dismissed finding = %v, %v; want unchanged", changed, err)
+	}
+	d, _ := s.Finding(ctx, "rivm", f.ID)
+	if d.Finding.State != StateDismissed {
+		t.Errorf("a check overwrote dismissed with %s", d.Finding.State)
+	}
+	if count(t, s, "alerts") != alerts {
+		t.Error("a check of a dismissed finding raised an alert")
+	}
+	if len(d.Evidence) != 1 {
+		t.Errorf("the check's evidence was not kept: %d rows", len(d.Evidence))
+	}
+	// A later match of the same domain does not reopen it either.
+	mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 99, "2")}, "webhook")
+	d, _ = s.Finding(ctx, "rivm", f.ID)
+	if d.Finding.State != StateDismissed || count(t, s, "alerts") != alerts {
+		t.Errorf("a new match reopened a dismissed finding: %s", d.Finding.State)
+	}
+}
+
+func testSetState(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1")})[0]
+	alerts := count(t, s, "alerts")
+	got, err := s.SetState(ctx, "rivm", f.ID, StateMalicious, "ann", "credential phishing, reported to the registrar", []string{"webhook", "smtp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != StateMalicious || got.ID != f.ID {
+		t.Errorf("SetState returned %+v", got)
+	}
+	if count(t, s, "alerts") != alerts+1 || count(t, s, "notes") != 1 {
+		t.Errorf("confirm made %d alerts and %d notes, want 1 and 1", count(t, s, "alerts")-alerts, count(t, s, "notes"))
+	}
+	// Setting the same state again adds the note only.
+	if _, err := s.SetState(ctx, "rivm", f.ID, StateMalicious, "bob", "still up", []string{"webhook"}); err != nil {
+		t.Fatal(err)
+	}
+	if count(t, s, "alerts") != alerts+1 || count(t, s, "notes") != 2 {
+		t.Errorf("same state: %d alerts, %d notes", count(t, s, "alerts")-alerts, count(t, s, "notes"))
+	}
+	n, err := s.AddNote(ctx, "rivm", f.ID, "carol", "takedown requested")
+	if err != nil || n.ID == 0 || n.Text != "takedown requested" || !n.CreatedAt.Equal(t0) {
+		t.Fatalf("AddNote = %+v, %v", n, err)
+	}
+	d, _ := s.Finding(ctx, "rivm", f.ID)
+	if len(d.Notes) != 3 || d.Notes[0].Author != "ann" || d.Notes[2].Author != "carol" {
+		t.Errorf("notes %+v; want ann, bob, carol in order", d.Notes)
+	}
+	var payload map[string]any
+	_ = json.Unmarshal(d.Alerts[0].Payload, &payload)
+	if payload["previous"] != "new" || payload["state"] != "malicious" || payload["author"] != "ann" {
+		t.Errorf("analyst alert payload %s", d.Alerts[0].Payload)
+	}
+	if _, err := s.SetState(ctx, "rivm", f.ID, "bogus", "", "", nil); err == nil {
+		t.Error("an invalid state was accepted")
+	}
+	if _, err := s.AddNote(ctx, "rivm", f.ID, "x", ""); err == nil {
+		t.Error("an empty note was accepted")
+	}
+}
+
+func testTenantIsolation(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	a := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1")})[0]
+	mustRecord(t, s, "ct", nil, []Match{match("who", "who-a.int", 50, "1")})
+	before := fmt.Sprint(count(t, s, "findings"), count(t, s, "notes"), count(t, s, "alerts"))
+
+	if _, err := s.SetState(ctx, "who", a.ID, StateDismissed, "eve", "mine now", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SetState across orgs: %v, want ErrNotFound", err)
+	}
+	if _, err := s.AddNote(ctx, "who", a.ID, "eve", "hello"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("AddNote across orgs: %v, want ErrNotFound", err)
+	}
+	if err := s.RequestCheck(ctx, "who", a.ID, t0.Add(-time.Hour)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RequestCheck across orgs: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Finding(ctx, "who", a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Finding across orgs: %v, want ErrNotFound", err)
+	}
+	page, _, err := s.Findings(ctx, Filter{Org: "who"})
+	if err != nil || len(page) != 1 || page[0].Org != "who" {
+		t.Errorf("Findings of who: %+v, %v; want only who's", page, err)
+	}
+	if page, _, _ := s.Findings(ctx, Filter{Org: "nobody"}); len(page) != 0 {
+		t.Errorf("Findings of an unknown org: %d", len(page))
+	}
+	st, err := s.Stats(ctx, "who")
+	if err != nil || st[StateNew] != 1 {
+		t.Errorf("Stats(who) = %v, %v; want new:1", st, err)
+	}
+	if _, _, err := s.Findings(ctx, Filter{}); err == nil {
+		t.Error("Findings without an org was accepted")
+	}
+	after := fmt.Sprint(count(t, s, "findings"), count(t, s, "notes"), count(t, s, "alerts"))
+	if after != before {
+		t.Errorf("cross-org calls changed rows: %s -> %s", before, after)
+	}
+	if d, err := s.Finding(ctx, "rivm", a.ID); err != nil || d.Finding.State != StateNew || !d.Finding.NextCheck.Equal(t0) {
+		t.Errorf("rivm's finding after cross-org calls: %+v, %v", d.Finding, err)
+	}
+}
+
+func testPagination(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	const n = 1234
+	var ms []Match
+	for i := range n {
+		m := match("rivm", fmt.Sprintf("rivm-%04d.nl", i), 50, "r")
+		m.SeenAt = t0.Add(-time.Duration(i/10) * time.Minute) // ties: ten findings share each last_seen
+		ms = append(ms, m)
+	}
+	// Another org's findings interleave in the same table.
+	for i := range 100 {
+		ms = append(ms, match("who", fmt.Sprintf("who-%04d.int", i), 50, "r"))
+	}
+	for i := 0; i < len(ms); i += 500 {
+		mustRecord(t, s, "ct", nil, ms[i:min(i+500, len(ms))])
+	}
+	seen := map[int64]bool{}
+	var all []Finding
+	after := ""
+	pages := 0
+	for {
+		page, next, err := s.Findings(ctx, Filter{Org: "rivm", Limit: 37, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, f := range page {
+			if seen[f.ID] {
+				t.Fatalf("finding %d returned twice", f.ID)
+			}
+			seen[f.ID] = true
+			all = append(all, f)
+		}
+		if pages == 3 {
+			// New findings arriving mid-walk are newer: they must not shift pages.
+			late := match("rivm", "rivm-late.nl", 50, "late")
+			late.SeenAt = t0.Add(time.Hour)
+			mustRecord(t, s, "ct", nil, []Match{late})
+		}
+		if next == "" {
+			break
+		}
+		if len(page) != 37 {
+			t.Fatalf("page %d has %d findings but a next cursor", pages, len(page))
+		}
+		after = next
+	}
+	if len(all) != n {
+		t.Fatalf("walked %d findings in %d pages, want %d", len(all), pages, n)
+	}
+	for i := 1; i < len(all); i++ {
+		p, c := all[i-1], all[i]
+		if c.LastSeen.After(p.LastSeen) || (c.LastSeen.Equal(p.LastSeen) && c.ID >= p.ID) {
+			t.Fatalf("order broken at %d: (%v,%d) after (%v,%d)", i, c.LastSeen, c.ID, p.LastSeen, p.ID)
+		}
+	}
+	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", After: "v1.zz"}); err == nil {
+		t.Error("a forged cursor was accepted")
+	}
+	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", Limit: MaxPageLimit + 1}); err == nil {
+		t.Error("a limit over the maximum was accepted")
+	}
+	if page, _, _ := s.Findings(ctx, Filter{Org: "rivm"}); len(page) != DefaultPageLimit {
+		t.Errorf("default page has %d findings, want %d", len(page), DefaultPageLimit)
+	}
+}
+
+func testFilters(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	ms := []Match{
+		match("rivm", "rivm-login.nl", 50, "1"),
+		match("rivm", "rivm_x.nl", 50, "2"),
+		match("rivm", "rivmx.nl", 50, "3"),
+		match("rivm", "rivm-100pct.nl", 50, "4"),
+	}
+	ms[3].Brand = "Other"
+	ms[0].SeenAt = t0.Add(-10 * time.Hour)
+	created := mustRecord(t, s, "ct", nil, ms)
+	if _, err := s.SetState(ctx, "rivm", created[2].ID, StateMalicious, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"query", Filter{Query: "LOGIN"}, []string{"rivm-login.nl"}},
+		{"underscore is literal", Filter{Query: "_"}, []string{"rivm_x.nl"}},
+		{"percent is literal", Filter{Query: "%"}, nil},
+		{"state", Filter{States: []State{StateMalicious}}, []string{"rivmx.nl"}},
+		{"states", Filter{States: []State{StateMalicious, StateNew}, Brand: "Other"}, []string{"rivm-100pct.nl"}},
+		{"brand", Filter{Brand: "Other"}, []string{"rivm-100pct.nl"}},
+		{"since", Filter{Since: t0.Add(-9 * time.Hour), Query: "rivm-"}, []string{"rivm-100pct.nl"}},
+	}
+	for _, tc := range tests {
+		tc.f.Org = "rivm"
+		page, _, err := s.Findings(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got []string
+		for _, f := range page {
+			got = append(got, f.Domain)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", States: []State{"bogus"}}); err == nil {
+		t.Error("an invalid state filter was accepted")
+	}
+}
+
+func testFindingDetail(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	var ms []Match
+	for i := range MaxDetailObservations + 5 {
+		m := match("rivm", "rivm-a.nl", 50, fmt.Sprintf("log %d", i))
+		m.SeenAt = t0.Add(time.Duration(i) * time.Second)
+		ms = append(ms, m)
+	}
+	f := mustRecord(t, s, "ct", nil, ms)[0]
+	d, err := s.Finding(ctx, "rivm", f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Observations) != MaxDetailObservations {
+		t.Fatalf("%d observations, want the newest %d", len(d.Observations), MaxDetailObservations)
+	}
+	if d.Observations[0].Ref != fmt.Sprintf("log %d", MaxDetailObservations+4) || d.Observations[0].Name != "login.rivm-a.nl" {
+		t.Errorf("newest observation %+v", d.Observations[0])
+	}
+	if len(d.Notes) != 0 || d.Notes == nil || d.Evidence == nil {
+		t.Errorf("empty lists must be [] in JSON: notes %v evidence %v", d.Notes, d.Evidence)
+	}
+	b, _ := json.Marshal(d)
+	for _, key := range []string{`"finding":{`, `"first_seen":`, `"observations":[`, `"evidence":[]`, `"finding_id":`} {
+		if !strings.Contains(string(b), key) {
+			t.Errorf("detail JSON lacks %s", key)
+		}
+	}
+}
+
+func testOutbox(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1"), match("rivm", "rivm-b.nl", 50, "2")}, "webhook")
+	ds, err := s.PendingDeliveries(ctx, t0, 10)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("pending = %d, %v; want 2", len(ds), err)
+	}
+	if ds[0].Alert.ID != ds[0].AlertID || ds[0].Alert.Org != "rivm" || ds[0].Status != DeliveryPending || ds[0].Sink != "webhook" {
+		t.Errorf("delivery %+v lacks its alert", ds[0])
+	}
+	if err := s.MarkSent(ctx, ds[0].ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	// A transient failure: retried from next on.
+	if err := s.MarkFailed(ctx, ds[1].ID, "HTTP 503", t0.Add(time.Minute), false); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := s.PendingDeliveries(ctx, t0, 10); len(ds) != 0 {
+		t.Fatalf("pending before the retry time: %+v", ds)
+	}
+	ds2, _ := s.PendingDeliveries(ctx, t0.Add(time.Hour), 10)
+	if len(ds2) != 1 || ds2[0].ID != ds[1].ID || ds2[0].Attempts != 1 || ds2[0].LastError != "HTTP 503" {
+		t.Fatalf("pending after the retry time: %+v; want the failed one with attempts 1", ds2)
+	}
+	// Sent ones never come back, even if marked failed late.
+	if err := s.MarkFailed(ctx, ds[0].ID, "late", t0, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkSent(ctx, ds[0].ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// A permanent failure ends it.
+	if err := s.MarkFailed(ctx, ds[1].ID, strings.Repeat("x", MaxErrorLen*2)+"\xff", time.Time{}, true); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := s.PendingDeliveries(ctx, t0.Add(24*time.Hour), 10); len(ds) != 0 {
+		t.Fatalf("pending after sent and failed: %+v", ds)
+	}
+	var status, lastErr string
+	var sentAt, attempts int64
+	_ = s.w.QueryRowContext(ctx, `SELECT status, last_error FROM deliveries WHERE id = $1`, ds[1].ID).Scan(&status, &lastErr)
+	if status != DeliveryFailed || len(lastErr) != MaxErrorLen {
+		t.Errorf("permanent failure: status %s, error of %d bytes", status, len(lastErr))
+	}
+	var sent time.Time
+	_ = s.w.QueryRowContext(ctx, `SELECT sent_at, attempts FROM deliveries WHERE id = $1`, ds[0].ID).Scan(timeScan{&sent}, &attempts)
+	_ = sentAt
+	if !sent.Equal(t0) || attempts != 1 {
+		t.Errorf("sent delivery: sent_at %v attempts %d; want the first MarkSent kept", sent, attempts)
+	}
+	if err := s.MarkSent(ctx, 1<<40, t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkSent of a missing delivery: %v", err)
+	}
+	if err := s.MarkFailed(ctx, 1<<40, "x", t0, false); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkFailed of a missing delivery: %v", err)
+	}
+
+	// Leases: a claimed delivery is hidden until its lease ends.
+	mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-c.nl", 50, "3")}, "webhook")
+	claimed, err := s.ClaimDeliveries(ctx, "w1", t0, time.Minute, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].Alert.FindingID == 0 {
+		t.Fatalf("claim = %+v, %v", claimed, err)
+	}
+	if ds, _ := s.PendingDeliveries(ctx, t0.Add(30*time.Second), 10); len(ds) != 0 {
+		t.Errorf("a leased delivery is pending: %+v", ds)
+	}
+	if again, _ := s.ClaimDeliveries(ctx, "w2", t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+		t.Errorf("a leased delivery was claimed twice: %+v", again)
+	}
+	// w1 died: after the lease w2 takes it.
+	again, _ := s.ClaimDeliveries(ctx, "w2", t0.Add(2*time.Minute), time.Minute, 10)
+	if len(again) != 1 || again[0].ID != claimed[0].ID {
+		t.Errorf("after the lease: %+v", again)
+	}
+	if _, err := s.ClaimDeliveries(ctx, "w", t0, 0, 10); err == nil {
+		t.Error("a zero lease was accepted")
+	}
+}
+
+func testClaimConcurrent(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	var ms []Match
+	for i := range 150 {
+		ms = append(ms, match("rivm", fmt.Sprintf("rivm-%03d.nl", i), 50, "r"))
+	}
+	mustRecord(t, s, "ct", nil, ms, "webhook", "smtp")
+	const want = 300
+	var mu sync.Mutex
+	got := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		worker := fmt.Sprintf("worker-%d", w)
+		wg.Go(func() {
+			for {
+				ds, err := s.ClaimDeliveries(ctx, worker, t0, time.Hour, 7)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					if prev, dup := got[d.ID]; dup {
+						errs <- fmt.Errorf("delivery %d claimed by %s and %s", d.ID, prev, worker)
+					}
+					got[d.ID] = worker
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(got) != want {
+		t.Errorf("claimed %d distinct deliveries, want %d", len(got), want)
+	}
+}
+
+func testConcurrentWriters(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	base := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-base.nl", 50, "0")})[0]
+	const workers, rounds = 8, 15
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*rounds*2)
+	for w := range workers {
+		wg.Go(func() {
+			for r := range rounds {
+				// Overlapping domains across workers so that upserts collide.
+				ms := []Match{
+					match("rivm", fmt.Sprintf("rivm-%d.nl", r), 40+w, fmt.Sprintf("w%d r%d", w, r)),
+					match("rivm", fmt.Sprintf("rivm-%d-%d.nl", w, r), 50, "x"),
+				}
+				if _, err := s.RecordMatches(ctx, fmt.Sprintf("src-%d", w), []byte{byte(r)}, ms, []string{"webhook"}); err != nil {
+					errs <- err
+				}
+				st := []State{StateWatching, StateSuspicious}[r%2]
+				if _, err := s.RecordCheck(ctx, Check{FindingID: base.ID, CheckedAt: t0, State: st, Score: r}, []string{"webhook"}); err != nil {
+					errs <- err
+				}
+				if _, _, err := s.Findings(ctx, Filter{Org: "rivm", Limit: 10}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	if got, want := count(t, s, "findings"), 1+rounds+workers*rounds; got != want {
+		t.Errorf("%d findings, want %d", got, want)
+	}
+	if got, want := count(t, s, "evidence"), workers*rounds; got != want {
+		t.Errorf("%d evidence rows, want %d", got, want)
+	}
+	// Every state change of base raised exactly one alert.
+	var changes int
+	d, _ := s.Finding(ctx, "rivm", base.ID)
+	prev := StateNew
+	for i := len(d.Evidence) - 1; i >= 0; i-- {
+		if d.Evidence[i].State != prev {
+			changes++
+			prev = d.Evidence[i].State
+		}
+	}
+	if len(d.Alerts) != changes+1 { // +1: the alert of its creation
+		t.Errorf("base has %d alerts for %d state changes", len(d.Alerts), changes)
+	}
+}
+
+func testStatsPrune(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	created := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-a.nl", 50, "1"), match("rivm", "rivm-b.nl", 50, "2"), match("who", "who-a.int", 50, "3")})
+	for i := range 5 {
+		for _, f := range created[:2] {
+			if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, CheckedAt: t0.Add(time.Duration(i) * time.Minute), State: StateWatching, Score: i}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.SetState(ctx, "rivm", created[1].ID, StateDismissed, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx, "rivm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[State]int{StateNew: 0, StateWatching: 1, StateSuspicious: 0, StateMalicious: 0, StateDismissed: 1}
+	if fmt.Sprint(st) != fmt.Sprint(want) {
+		t.Errorf("Stats = %v, want %v", st, want)
+	}
+	n, err := s.PruneEvidence(ctx, 2)
+	if err != nil || n != 6 {
+		t.Fatalf("PruneEvidence = %d, %v; want 6 deleted", n, err)
+	}
+	d, _ := s.Finding(ctx, "rivm", created[0].ID)
+	if len(d.Evidence) != 2 || d.Evidence[0].Score != 4 || d.Evidence[1].Score != 3 {
+		t.Errorf("kept evidence %+v; want the newest two", d.Evidence)
+	}
+	if _, err := s.PruneEvidence(ctx, 0); err == nil {
+		t.Error("keeping 0 was accepted")
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Error(err)
+	}
+}
