@@ -208,7 +208,11 @@ func (e *extractor) run(page []byte) {
 			name, hasAttr := z.TagName()
 			tag := string(name)
 			e.tags.push(hashBytes(name), &e.sh)
-			attrs := readAttrs(z, hasAttr)
+			var attrs []attr
+			switch tag {
+			case "form", "input", "select", "a", "area", "meta", "link":
+				attrs = readAttrs(z, hasAttr)
+			}
 			switch tag {
 			case "script", "style", "noscript", "template", "textarea", "xmp", "iframe", "noembed", "noframes":
 				if tt == html.StartTagToken {
@@ -407,7 +411,7 @@ func (e *extractor) addText(t []byte) {
 	if e.mention.Len() < maxMentionText {
 		e.mention.WriteByte(' ')
 		n := min(len(t), maxMentionText-e.mention.Len())
-		e.mention.WriteString(strings.ToLower(string(t[:n])))
+		e.mention.Write(t[:n]) // lower-cased when searched
 	}
 	// Words: runs of letters and digits, lower-cased, hashed with FNV-1a.
 	h, inWord := uint64(fnvOffset), false
