@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -566,5 +567,52 @@ func TestHomographSender(t *testing.T) {
 	r = a.Analyze(context.Background(), "m", msg([]string{"From: FedEx <track@fedex.com>", "Subject: parcel"}, "x"))
 	if hasSignal(r, sigSenderBrandWord) || hasSignal(r, sigDisplayNameBrand) {
 		t.Errorf("fedex.com itself flagged: %v", r.Reasons)
+	}
+}
+
+// tnefAttr encodes one TNEF attribute.
+func tnefAttr(level byte, id uint32, val []byte) []byte {
+	b := []byte{level}
+	b = binary.LittleEndian.AppendUint32(b, id)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(val)))
+	b = append(b, val...)
+	var sum uint16
+	for _, c := range val {
+		sum += uint16(c)
+	}
+	return binary.LittleEndian.AppendUint16(b, sum)
+}
+
+func TestTNEF(t *testing.T) {
+	stream := binary.LittleEndian.AppendUint32(nil, tnefSignature)
+	stream = append(stream, 0x01, 0x00)
+	stream = append(stream, tnefAttr(1, 0x00089006, []byte{1, 0, 0, 0})...)
+	stream = append(stream, tnefAttr(2, attAttachRendData, make([]byte, 14))...)
+	stream = append(stream, tnefAttr(2, attAttachTitle, []byte("CORONA.vbs\x00"))...)
+	stream = append(stream, tnefAttr(2, attAttachData, []byte("MsgBox 1"))...)
+	stream = append(stream, tnefAttr(2, attAttachRendData, make([]byte, 14))...)
+	stream = append(stream, tnefAttr(2, attAttachTitle, []byte("b.txt\x00"))...)
+	stream = append(stream, tnefAttr(2, attAttachData, []byte("hi"))...)
+	files, ok := tnefFiles(stream, 10)
+	if !ok || len(files) != 2 || files[0].name != "CORONA.vbs" || string(files[0].data) != "MsgBox 1" || files[1].name != "b.txt" {
+		t.Fatalf("tnefFiles = %+v, %v", files, ok)
+	}
+	// Cut inside the last attribute: the second file keeps its name only.
+	if files, ok := tnefFiles(stream[:len(stream)-5], 10); ok || len(files) != 2 || len(files[1].data) != 0 {
+		t.Errorf("truncated stream: %+v, %v", files, ok)
+	}
+	if files, _ := tnefFiles(stream, 1); len(files) != 1 {
+		t.Errorf("max 1: %d files", len(files))
+	}
+	m := msg([]string{"From: a@example.org", `Content-Type: multipart/mixed; boundary="b"`},
+		"--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/ms-tnef; name=\"winmail.dat\"\nContent-Transfer-Encoding: base64\n\n"+
+			base64.StdEncoding.EncodeToString(stream)+"\n--b--\n")
+	r := newTestAnalyzer(t, Config{}).Analyze(context.Background(), "m", m)
+	var names []string
+	for _, at := range r.Attachments {
+		names = append(names, at.Name)
+	}
+	if !slices.Equal(names, []string{"winmail.dat", "winmail.dat/CORONA.vbs", "winmail.dat/b.txt"}) {
+		t.Errorf("attachments %v", names)
 	}
 }

@@ -69,3 +69,16 @@ func FuzzDKIM(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTNEF checks that no winmail.dat stream makes the reader panic or
+// return more files than allowed.
+func FuzzTNEF(f *testing.F) {
+	f.Add([]byte("\x78\x9f\x3e\x22\x01\x00\x02\x10\x80\x01\x00\x05\x00\x00\x00a.vbs\x00\x00\x02\x0f\x80\x06\x00\x02\x00\x00\x00hi\x00\x00"))
+	f.Add([]byte("\x78\x9f\x3e\x22\x01\x00\x02\xff\xff\xff\xff\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files, _ := tnefFiles(data, 3)
+		if len(files) > 3 {
+			t.Fatalf("%d files, limit 3", len(files))
+		}
+	})
+}

@@ -242,6 +242,9 @@ func (w *walker) entity(e *message.Entity, depth int) {
 		w.entity(inner, depth+1)
 	case name != "" || disp == "attachment":
 		w.out.attachments = append(w.out.attachments, rawAttachment{name: name, ctype: mt, data: body})
+		if isTNEF(body) {
+			w.addTNEF(name, body)
+		}
 	case mt == "text/html":
 		w.out.htmls = append(w.out.htmls, string(body))
 	case strings.HasPrefix(mt, "text/"):
@@ -277,6 +280,18 @@ func (w *walker) addText(b []byte) {
 	for _, f := range files {
 		w.parts++
 		w.out.attachments = append(w.out.attachments, rawAttachment{name: f.name, ctype: "application/octet-stream", data: f.data})
+	}
+}
+
+// addTNEF passes on the files inside a winmail.dat, named after it.
+func (w *walker) addTNEF(name string, body []byte) {
+	files, ok := tnefFiles(body, w.lim.MaxParts-w.parts)
+	if !ok {
+		w.out.errorf("part %d: %s: damaged TNEF (winmail.dat) container", w.parts, truncate(name, 80))
+	}
+	for _, f := range files {
+		w.parts++
+		w.out.attachments = append(w.out.attachments, rawAttachment{name: truncate(name, 80) + "/" + f.name, ctype: "application/octet-stream", data: f.data})
 	}
 }
 
