@@ -265,7 +265,9 @@ func recipientOrgNamed(name, fromDomain string, rcpts []address, add func(findin
 		if len(label) < 5 || !containsWord(low, label, false) && !strings.Contains(low, org) {
 			continue
 		}
-		add(finding.Finding{Signal: sigDisplayNameOwnOrg, Score: 45, Class: finding.Weak,
+		// 30, not 45: the organisation is inferred from the recipients,
+		// and partners do write its name; it counts with other signs.
+		add(finding.Finding{Signal: sigDisplayNameOwnOrg, Score: 30, Class: finding.Weak,
 			Detail: fmt.Sprintf("the sender's name %q names your own organisation (%s), but the mail comes from %s", truncate(name, 80), org, fromDomain)})
 		return true
 	}
