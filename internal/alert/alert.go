@@ -18,6 +18,8 @@ package alert
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -169,11 +171,11 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 // control or bidirectional-override characters in one-line fields, every
 // field within its limit. It returns ErrNoID (permanent) when a has no ID.
 func (a Alert) bounded() (Alert, error) {
-	if strings.TrimSpace(a.ID) == "" {
+	b := a
+	// An ID of only spaces and control characters is no ID.
+	if b.ID = clip(oneLine(a.ID), MaxIDLen); b.ID == "" {
 		return a, Permanent(ErrNoID)
 	}
-	b := a
-	b.ID = clip(oneLine(a.ID), MaxIDLen)
 	b.Org = clip(oneLine(a.Org), MaxShortLen)
 	b.Kind = clip(oneLine(a.Kind), MaxShortLen)
 	b.Title = clip(oneLine(a.Title), MaxTitleLen)
@@ -196,6 +198,31 @@ func (a Alert) bounded() (Alert, error) {
 	}
 	b.Time = b.Time.UTC()
 	return b, nil
+}
+
+// idToken renders an alert ID for a field that takes only the bytes
+// keep accepts and at most n bytes (n >= 16). An ID that fits is sent as
+// it is; any other is cut and replaced bytes become '_', then a hash of
+// the whole ID is appended, so that two IDs never share a token.
+func idToken(id string, n int, keep func(c byte) bool) string {
+	fits := len(id) <= n && id != ""
+	for i := 0; i < len(id) && fits; i++ {
+		fits = keep(id[i])
+	}
+	if fits {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	tag := "." + hex.EncodeToString(sum[:6])
+	var b strings.Builder
+	for i := 0; i < len(id) && b.Len() < n-len(tag); i++ {
+		if c := id[i]; keep(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + tag
 }
 
 // severityRank orders severities; unknown ones rank as "medium".

@@ -81,6 +81,27 @@ func TestBounded(t *testing.T) {
 	}
 }
 
+func TestIDTokens(t *testing.T) {
+	ascii := func(c byte) bool { return c > ' ' && c <= '~' }
+	if got := idToken("f123-s3", 32, ascii); got != "f123-s3" {
+		t.Errorf("a plain ID became %q", got)
+	}
+	seen := map[string]string{}
+	for _, id := range []string{"fé", "fè", "f_", "f\x00", strings.Repeat("a", 40), strings.Repeat("a", 41)} {
+		tok := idToken(id, 32, ascii)
+		if len(tok) > 32 {
+			t.Errorf("token %q of %d bytes", tok, len(tok))
+		}
+		if other, ok := seen[tok]; ok {
+			t.Errorf("IDs %q and %q share the token %q: a receiver would drop one as a duplicate", id, other, tok)
+		}
+		seen[tok] = id
+	}
+	if _, err := (Alert{ID: "\x00\r\n"}).bounded(); !errors.Is(err, ErrNoID) {
+		t.Errorf("an ID of control characters: %v, want ErrNoID", err)
+	}
+}
+
 func TestClip(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -102,9 +123,8 @@ func TestClip(t *testing.T) {
 func TestMessageID(t *testing.T) {
 	tests := map[string]string{
 		"f123-s3":        "<f123-s3@ward>",
-		"a.b":            "<a.b@ward>",
+		"a.b":            "<a_b.",
 		"a b":            "<a_b.",
-		"a..b":           "<a_.b.",
 		".a":             "<_a.",
 		"x@y>\r\nBcc: z": "<x_y___Bcc__z.",
 	}

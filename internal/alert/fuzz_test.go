@@ -207,10 +207,7 @@ func FuzzMessage(f *testing.F) {
 	seedStrings(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		a := sampleAlert()
-		a.ID, a.Title, a.Severity, a.Subject, a.Reasons = s, s, s, s, []string{s}
-		if strings.TrimSpace(s) == "" {
-			a.ID = "x"
-		}
+		a.ID, a.Title, a.Severity, a.Subject, a.Reasons = "x"+s, s, s, s, []string{s}
 		b, err := a.bounded()
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,6 @@ package alert
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"html"
 	"mime/multipart"
@@ -121,26 +119,11 @@ func foldHeader(name, value string) string {
 }
 
 // messageID renders the Message-ID of an alert: "<ID@ward>", with the ID
-// cut down to the characters of a dot-atom. When that changed the ID, a
-// short hash of the original keeps different IDs apart.
+// made a dot-atom of letters, digits, '-', '_' and '.' (see idToken).
 func messageID(id string) string {
-	var b strings.Builder
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-			b.WriteByte(c)
-		case c == '.' && b.Len() > 0 && i+1 < len(id) && id[i+1] != '.':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	local := b.String()
-	if local != id {
-		sum := sha256.Sum256([]byte(id))
-		local += "." + hex.EncodeToString(sum[:6])
-	}
+	local := idToken(id, MaxIDLen, func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+	})
 	return "<" + local + "@ward>"
 }
 

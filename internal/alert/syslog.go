@@ -278,7 +278,7 @@ func (s *syslogSink) format(a Alert) []byte {
 		s.facility*8+syslogSeverity(a.Severity),
 		a.Time.Format("2006-01-02T15:04:05.000000Z07:00"),
 		s.hostname, s.appName, s.procID,
-		printASCII(a.ID, 32))
+		idToken(a.ID, 32, func(c byte) bool { return c > ' ' && c <= '~' }))
 	// Shrink the structured data until it leaves room for a useful message:
 	// at worst each value is 8 bytes before escaping.
 	budget := s.maxSize - len(head) - 64

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -159,10 +160,12 @@ func TestSyslogUnreachable(t *testing.T) {
 
 // rfc5424 is a message split back into its parts by parse5424.
 type rfc5424 struct {
-	pri, version, timestamp, hostname, appName, procID, msgID string
-	params                                                    map[string]string
-	msg                                                       string
+	pri, timestamp, hostname, appName, procID, msgID string
+	params                                           map[string]string
+	msg                                              string
 }
+
+var pri5424 = regexp.MustCompile(`^<(\d|[1-9]\d|1[0-8]\d|19[01])>1$`)
 
 // parse5424 parses one message with one SD-ELEMENT as a receiver would.
 func parse5424(m string) (rfc5424, error) {
@@ -170,6 +173,9 @@ func parse5424(m string) (rfc5424, error) {
 	fields := strings.SplitN(m, " ", 7)
 	if len(fields) != 7 {
 		return r, errors.New("fewer than 7 header fields")
+	}
+	if !pri5424.MatchString(fields[0]) {
+		return r, fmt.Errorf("PRI and VERSION %q", fields[0])
 	}
 	r.pri, r.timestamp, r.hostname, r.appName, r.procID, r.msgID = fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]
 	for _, f := range fields[1:6] {
@@ -255,7 +261,7 @@ func TestSyslogHostile(t *testing.T) {
 	if m.params["subject"] != b.Subject || m.params["id"] != b.ID {
 		t.Errorf("params %q, want subject %q and id %q", m.params, b.Subject, b.ID)
 	}
-	if m.msgID != "f9_s1_<13>1_forged" {
+	if !strings.HasPrefix(m.msgID, "f9_s1_<13>1_forged.") || len(m.msgID) > 32 {
 		t.Errorf("MSGID %q", m.msgID)
 	}
 	if !strings.HasPrefix(m.msg, b.Title) {

@@ -217,10 +217,9 @@ func (w *webhook) Send(ctx context.Context, a Alert) error {
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "ward (+https://github.com/ward-health/ward)")
-	if id := idHeaderValue(b.ID); id != "" {
-		req.Header.Set("Idempotency-Key", id)
-		req.Header.Set("X-Ward-Alert-ID", id)
-	}
+	id := idHeaderValue(b.ID)
+	req.Header.Set("Idempotency-Key", id)
+	req.Header.Set("X-Ward-Alert-ID", id)
 	if w.secret != nil {
 		m := hmac.New(sha256.New, w.secret)
 		m.Write(body)
@@ -267,13 +266,10 @@ func (w *webhook) statusError(resp *http.Response, snippet []byte) error {
 	}
 }
 
-// idHeaderValue makes an alert ID a valid header value of printable ASCII.
+// idHeaderValue makes an alert ID a header value of printable ASCII
+// without spaces (see idToken).
 func idHeaderValue(id string) string {
-	v := printASCII(id, MaxIDLen)
-	if v == "-" && id != "-" {
-		return ""
-	}
-	return v
+	return idToken(id, MaxIDLen, func(c byte) bool { return c > ' ' && c <= '~' })
 }
 
 // body renders the request body of one (bounded) alert.
