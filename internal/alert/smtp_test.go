@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -384,4 +385,35 @@ func TestFoldHeader(t *testing.T) {
 	if got := m.Header.Get("Subject"); got != strings.TrimSpace(long) {
 		t.Errorf("unfolded %q", got)
 	}
+}
+
+// TestSMTPNoGoroutineLeft checks that deliveries, failed and cancelled
+// ones included, leave no goroutine behind once the server is gone.
+func TestSMTPNoGoroutineLeft(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Run("sends", func(t *testing.T) {
+		f := startSMTP(t, &fakeSMTP{offerStartTLS: true, authMechs: "PLAIN", user: "ward", pass: "pw"})
+		s := newSMTP(t, smtpConfig(t, f))
+		for i := range 10 {
+			ctx, cancel := context.WithCancel(context.Background())
+			if i%3 == 0 {
+				cancel() // a delivery abandoned before it starts
+			}
+			_ = s.Send(ctx, sampleAlert())
+			cancel()
+		}
+		silent := startSMTP(t, &fakeSMTP{silent: true})
+		cfg := smtpConfig(t, silent)
+		cfg.Timeout = 50 * time.Millisecond
+		_ = newSMTP(t, cfg).Send(context.Background(), sampleAlert())
+	})
+	// Goroutines of the finished servers take a moment to return.
+	for range 200 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<16)
+	t.Errorf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 }
