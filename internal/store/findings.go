@@ -11,10 +11,16 @@ import (
 	"time"
 )
 
-const findingCols = `id, org, domain, brand, state, score, reasons, techniques,
+const findingCols = `id, org, domain, brand, state, score, match_score, reasons, techniques,
 	first_seen, last_seen, last_checked, next_check, checks, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
+
+// txLike is what the write helpers need of a transaction: *stmtCache.
+type txLike interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
+}
 
 // jsonList is a []string stored as JSON text.
 type jsonList struct{ l *[]string }
@@ -72,12 +78,12 @@ func (t rawText) Scan(v any) error {
 func scanFinding(r rowScanner) (Finding, error) {
 	var f Finding
 	var state string
-	var score, checks int64
-	err := r.Scan(&f.ID, &f.Org, &f.Domain, &f.Brand, &state, &score,
+	var score, matchScore, checks int64
+	err := r.Scan(&f.ID, &f.Org, &f.Domain, &f.Brand, &state, &score, &matchScore,
 		jsonList{&f.Reasons}, jsonList{&f.Techniques},
 		timeScan{&f.FirstSeen}, timeScan{&f.LastSeen}, timeScan{&f.LastChecked}, timeScan{&f.NextCheck},
 		&checks, timeScan{&f.UpdatedAt})
-	f.State, f.Score, f.Checks = State(state), int(score), int(checks)
+	f.State, f.Score, f.MatchScore, f.Checks = State(state), int(score), int(matchScore), int(checks)
 	return f, err
 }
 
@@ -134,7 +140,7 @@ func (s summary) payload() json.RawMessage {
 }
 
 // insertAlert inserts an alert and one pending delivery per sink.
-func (s *Store) insertAlert(ctx context.Context, tx *sql.Tx, f Finding, prev State, payload json.RawMessage, now time.Time, sinks []string) error {
+func (s *Store) insertAlert(ctx context.Context, tx txLike, f Finding, prev State, payload json.RawMessage, now time.Time, sinks []string) error {
 	var alertID int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO alerts (finding_id, org, state, previous, payload, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -155,30 +161,41 @@ func (s *Store) insertAlert(ctx context.Context, tx *sql.Tx, f Finding, prev Sta
 // transaction, together with the source's new cursor.
 //
 // Each match creates its finding (state new, due for a check now) or
-// updates it (last_seen, and brand, score, reasons and techniques when the
-// new score is higher), and adds its observation unless the same (finding,
-// source, ref) is already recorded, so replaying a batch after a crash adds
-// nothing. A non-nil cursor is saved as source's position (read it back with
-// Cursor). Every finding created gets an alert with one pending delivery
-// per sink. Domains and names are stored lower-case without a trailing dot.
+// updates it: first_seen and last_seen widen to the sighting; when the
+// match's score is higher than match_score, brand, techniques and
+// match_score follow the new match (and score and reasons too while the
+// finding was never checked). It adds the match's observation unless the
+// same (finding, source, ref) is already recorded, so replaying a batch
+// after a crash adds nothing. A non-nil cursor is saved as source's position
+// (read it back with Cursor). Every finding created gets an alert with one
+// pending delivery per sink of its organisation, sinks[org]. Domains and
+// names are stored lower-case without a trailing dot.
 //
 // It returns the findings created, in the order their first match came.
 // On error nothing is stored, cursor included.
-func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte, ms []Match, sinks []string) ([]Finding, error) {
+func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte, ms []Match, sinks map[string][]string) ([]Finding, error) {
 	const op = "recording matches"
 	if err := checkText("source", source, MaxSourceLen, cursor != nil); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if len(cursor) > MaxCursorLen {
-		return nil, fmt.Errorf("%s: the cursor of %s is %d bytes: the limit is %d", op, source, len(cursor), MaxCursorLen)
+		return nil, fmt.Errorf("%s: %w", op, invalidf("the cursor of %s is %d bytes: the limit is %d", source, len(cursor), MaxCursorLen))
 	}
 	if len(ms) > MaxBatch {
 		return nil, fmt.Errorf("%s: %d matches in one batch: the limit is %d, split the batch", op, len(ms), MaxBatch)
 	}
-	sinks, err := checkSinks(sinks)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
+	if len(sinks) > MaxBatch {
+		return nil, fmt.Errorf("%s: %w", op, invalidf("sinks for %d organisations: the limit is %d", len(sinks), MaxBatch))
 	}
+	orgSinks := make(map[string][]string, len(sinks))
+	for org, l := range sinks {
+		checked, err := checkSinks(l)
+		if err != nil {
+			return nil, fmt.Errorf("%s: sinks of %.40q: %w", op, org, err)
+		}
+		orgSinks[org] = checked
+	}
+	var err error
 	norm := make([]Match, len(ms))
 	for i, m := range ms {
 		if norm[i], err = checkMatch(i, m, source); err != nil {
@@ -186,7 +203,9 @@ func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte,
 		}
 	}
 	var created []Finding
-	err = s.inTx(ctx, op, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, op, func(sqlTx *sql.Tx) error {
+		tx := newStmtCache(sqlTx)
+		defer tx.Close()
 		created = created[:0]
 		now := s.clock()
 		var createdIDs []int64
@@ -195,8 +214,8 @@ func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte,
 			reasons, techniques := listArg(m.Reasons), listArg(m.Techniques)
 			var id int64
 			err := tx.QueryRowContext(ctx, `INSERT INTO findings
-				(org, domain, brand, state, score, reasons, techniques, first_seen, last_seen, next_check, checks, updated_at)
-				VALUES ($1, $2, $3, 'new', $4, $5, $6, $7, $7, $8, 0, $8)
+				(org, domain, brand, state, score, match_score, reasons, techniques, first_seen, last_seen, next_check, checks, updated_at)
+				VALUES ($1, $2, $3, 'new', $4, $4, $5, $6, $7, $7, $8, 0, $8)
 				ON CONFLICT (org, domain) DO NOTHING RETURNING id`,
 				m.Org, m.Domain, m.Brand, m.Score, reasons, techniques, s.d.timeArg(seen), s.d.timeArg(now)).Scan(&id)
 			switch {
@@ -204,10 +223,11 @@ func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte,
 				createdIDs = append(createdIDs, id)
 			case errors.Is(err, sql.ErrNoRows):
 				err = tx.QueryRowContext(ctx, `UPDATE findings SET
-					brand      = CASE WHEN $3 > score THEN $4 ELSE brand END,
-					reasons    = CASE WHEN $3 > score THEN $5 ELSE reasons END,
-					techniques = CASE WHEN $3 > score THEN $6 ELSE techniques END,
-					score      = CASE WHEN $3 > score THEN $3 ELSE score END,
+					brand       = CASE WHEN $3 > match_score THEN $4 ELSE brand END,
+					techniques  = CASE WHEN $3 > match_score THEN $6 ELSE techniques END,
+					reasons     = CASE WHEN $3 > match_score AND checks = 0 THEN $5 ELSE reasons END,
+					score       = CASE WHEN $3 > match_score AND checks = 0 THEN $3 ELSE score END,
+					match_score = CASE WHEN $3 > match_score THEN $3 ELSE match_score END,
 					first_seen = CASE WHEN $7 < first_seen THEN $7 ELSE first_seen END,
 					last_seen  = CASE WHEN $7 > last_seen THEN $7 ELSE last_seen END,
 					updated_at = $8
@@ -244,7 +264,7 @@ func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte,
 					break
 				}
 			}
-			if err := s.insertAlert(ctx, tx, f, "", sum.payload(), now, sinks); err != nil {
+			if err := s.insertAlert(ctx, tx, f, "", sum.payload(), now, orgSinks[f.Org]); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
 			created = append(created, f)
@@ -308,13 +328,13 @@ func (s *Store) DueForCheck(ctx context.Context, now time.Time, limit int) ([]Fi
 func (s *Store) RecordCheck(ctx context.Context, c Check, sinks []string) (changed bool, err error) {
 	op := fmt.Sprintf("recording a check of finding %d", c.FindingID)
 	if c.FindingID <= 0 {
-		return false, fmt.Errorf("%s: finding_id must be positive", op)
+		return false, fmt.Errorf("%s: %w", op, invalidf("finding_id must be positive"))
 	}
 	if !c.State.Valid() {
-		return false, fmt.Errorf("%s: state %.40q is not one of new, watching, suspicious, malicious", op, c.State)
+		return false, fmt.Errorf("%s: %w", op, invalidf("state %.40q is not one of new, watching, suspicious, malicious", c.State))
 	}
 	if c.State == StateDismissed {
-		return false, fmt.Errorf("%s: a check cannot dismiss a finding: only an analyst can, with SetState", op)
+		return false, fmt.Errorf("%s: %w", op, invalidf("a check cannot dismiss a finding: only an analyst can, with SetState"))
 	}
 	if err := checkScore("score", c.Score); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -367,7 +387,7 @@ func (s *Store) RecordCheck(ctx context.Context, c Check, sinks []string) (chang
 		if len(payload) == 0 {
 			payload = summarize(f, prev).payload()
 		}
-		if err := s.insertAlert(ctx, tx, f, prev, payload, now, sinks); err != nil {
+		if err := s.insertAlert(ctx, newStmtCache(tx), f, prev, payload, now, sinks); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		changed = true
@@ -382,7 +402,7 @@ func checkRef(org string, id int64) error {
 		return err
 	}
 	if id <= 0 {
-		return fmt.Errorf("finding id %d: ids are positive", id)
+		return invalidf("finding id %d: ids are positive", id)
 	}
 	return nil
 }
@@ -398,7 +418,7 @@ func (s *Store) SetState(ctx context.Context, org string, id int64, st State, au
 		return Finding{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if !st.Valid() {
-		return Finding{}, fmt.Errorf("%s: state %.40q is not one of new, watching, suspicious, malicious, dismissed", op, st)
+		return Finding{}, fmt.Errorf("%s: %w", op, invalidf("state %.40q is not one of new, watching, suspicious, malicious, dismissed", st))
 	}
 	if err := checkText("author", author, MaxAuthorLen, false); err != nil {
 		return Finding{}, fmt.Errorf("%s: %w", op, err)
@@ -438,7 +458,7 @@ func (s *Store) SetState(ctx context.Context, org string, id int64, st State, au
 		}
 		sum := summarize(f, prev)
 		sum.Author, sum.Note = author, note
-		return s.insertAlert(ctx, tx, f, prev, sum.payload(), now, sinks)
+		return s.insertAlert(ctx, newStmtCache(tx), f, prev, sum.payload(), now, sinks)
 	})
 	if err != nil {
 		return Finding{}, err
@@ -535,7 +555,7 @@ func (k pageKey) String() string {
 // parsePageKey parses a cursor made by pageKey.String, rejecting anything
 // else.
 func parsePageKey(s string) (pageKey, error) {
-	bad := fmt.Errorf("after %.40q is not a cursor returned by this ward: start again without it", s)
+	bad := invalidf("after %.40q is not a cursor returned by this ward: start again without it", s)
 	if len(s) > 64 {
 		return pageKey{}, bad
 	}
@@ -586,7 +606,7 @@ func (s *Store) Findings(ctx context.Context, f Filter) (page []Finding, next st
 		limit = DefaultPageLimit
 	}
 	if limit < 1 || limit > MaxPageLimit {
-		return nil, "", fmt.Errorf("%s: limit is %d: give 1..%d", op, f.Limit, MaxPageLimit)
+		return nil, "", fmt.Errorf("%s: %w", op, invalidf("limit is %d: give 1..%d", f.Limit, MaxPageLimit))
 	}
 	if len(f.States) > len(States()) {
 		return nil, "", fmt.Errorf("%s: %d states given: there are %d", op, len(f.States), len(States()))
@@ -608,7 +628,7 @@ func (s *Store) Findings(ctx context.Context, f Filter) (page []Finding, next st
 		sb.WriteString(" AND state IN (")
 		for i, st := range f.States {
 			if !st.Valid() {
-				return nil, "", fmt.Errorf("%s: state %.40q is not one of new, watching, suspicious, malicious, dismissed", op, st)
+				return nil, "", fmt.Errorf("%s: %w", op, invalidf("state %.40q is not one of new, watching, suspicious, malicious, dismissed", st))
 			}
 			if i > 0 {
 				sb.WriteString(", ")
@@ -771,7 +791,7 @@ func (s *Store) Stats(ctx context.Context, org string) (map[State]int, error) {
 func (s *Store) PruneEvidence(ctx context.Context, keepPerFinding int) (int64, error) {
 	const op = "pruning evidence"
 	if keepPerFinding < 1 {
-		return 0, fmt.Errorf("%s: keepPerFinding is %d: keep at least 1 (the latest check is takedown evidence)", op, keepPerFinding)
+		return 0, fmt.Errorf("%s: %w", op, invalidf("keepPerFinding is %d: keep at least 1 (the latest check is takedown evidence)", keepPerFinding))
 	}
 	var n int64
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {

@@ -67,7 +67,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, now time.Tim
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if lease <= 0 || lease > MaxLease {
-		return nil, fmt.Errorf("%s: lease is %v: give more than 0 and at most %v", op, lease, MaxLease)
+		return nil, fmt.Errorf("%s: %w", op, invalidf("lease is %v: give more than 0 and at most %v", lease, MaxLease))
 	}
 	if err := checkLimit("limit", limit); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -70,7 +70,7 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 		wg.Go(func() {
 			for r := range 25 {
 				ms := []Match{match("rivm", fmt.Sprintf("rivm-%d-%d.nl", i, r), 50, "x"), match("rivm", "rivm-shared.nl", r, fmt.Sprint(i, r))}
-				if _, err := s.RecordMatches(ctx, fmt.Sprint("src", i), []byte{byte(r)}, ms, []string{"webhook"}); err != nil {
+				if _, err := s.RecordMatches(ctx, fmt.Sprint("src", i), []byte{byte(r)}, ms, map[string][]string{"rivm": {"webhook"}}); err != nil {
 					errs <- err
 				}
 			}

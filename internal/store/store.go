@@ -30,6 +30,22 @@ import (
 // or belongs to another organisation.
 var ErrNotFound = errors.New("not found")
 
+// ErrInvalid is matched (errors.Is) by every error about the caller's input:
+// a bad state, an empty org, a limit out of range, an oversized field. The
+// error's text names the field and the fix; an API answers it with 400.
+var ErrInvalid = errors.New("invalid input")
+
+// invalidError is an input error whose text is its message alone.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalidf makes an input error.
+func invalidf(format string, args ...any) error {
+	return &invalidError{msg: fmt.Sprintf(format, args...)}
+}
+
 // ErrSchemaTooNew is returned, wrapped, by the Open functions when the
 // database was migrated by a newer ward than this one.
 var ErrSchemaTooNew = errors.New("database schema is newer than this ward")
@@ -69,13 +85,20 @@ func (s State) Valid() bool {
 // Finding is one look-alike registrable domain watched for one organisation.
 // (Org, Domain) is unique.
 type Finding struct {
-	ID         int64    `json:"id"`
-	Org        string   `json:"org"`
-	Domain     string   `json:"domain"`
-	Brand      string   `json:"brand"`
-	State      State    `json:"state"`
-	Score      int      `json:"score"`
-	Reasons    []string `json:"reasons"`
+	ID     int64  `json:"id"`
+	Org    string `json:"org"`
+	Domain string `json:"domain"`
+	Brand  string `json:"brand"`
+	State  State  `json:"state"`
+	// Score is the latest check's score, or MatchScore until the first check.
+	Score int `json:"score"`
+	// MatchScore is the highest score the matcher gave the domain; checks
+	// do not change it.
+	MatchScore int `json:"match_score"`
+	// Reasons are the latest check's reasons, or the matcher's until the
+	// first check.
+	Reasons []string `json:"reasons"`
+	// Techniques are the matcher's, from its highest-scoring match.
 	Techniques []string `json:"techniques"`
 	// FirstSeen and LastSeen are the earliest and latest observation times.
 	FirstSeen time.Time `json:"first_seen"`
@@ -291,6 +314,58 @@ func (s *Store) Close() error {
 	}
 	return nil
 }
+
+// stmtCache prepares each statement once per transaction, which saves
+// SQLite parsing the same SQL for every row of a batch.
+type stmtCache struct {
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtCache(tx *sql.Tx) *stmtCache {
+	return &stmtCache{tx: tx, stmts: make(map[string]*sql.Stmt)}
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+// ExecContext runs a prepared query.
+func (c *stmtCache) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryRowContext runs a prepared query and scans its one row.
+func (c *stmtCache) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (c *stmtCache) Close() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+}
+
+// errRow is a row whose Scan fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // maxTxAttempts bounds retries of a transaction that failed on a deadlock,
 // a serialization failure or a busy SQLite database.

@@ -67,13 +67,22 @@ func match(org, domain string, score int, ref string) Match {
 		Reasons: []string{"imitates rivm.nl"}, Name: "login." + domain, Source: "ct", Ref: ref, SeenAt: t0.Add(-time.Hour)}
 }
 
+// mustRecord records ms, with sinks for every organisation of ms.
 func mustRecord(t *testing.T, s *Store, source string, cursor []byte, ms []Match, sinks ...string) []Finding {
 	t.Helper()
-	created, err := s.RecordMatches(ctxT(t), source, cursor, ms, sinks)
+	created, err := s.RecordMatches(ctxT(t), source, cursor, ms, sinksFor(ms, sinks...))
 	if err != nil {
 		t.Fatalf("RecordMatches: %v", err)
 	}
 	return created
+}
+
+func sinksFor(ms []Match, sinks ...string) map[string][]string {
+	m := map[string][]string{}
+	for _, x := range ms {
+		m[x.Org] = sinks
+	}
+	return m
 }
 
 func testMigrations(t *testing.T, s *Store) {
@@ -162,6 +171,27 @@ func testRecordMatchesCreates(t *testing.T, s *Store) {
 	if ds[0].Alert.Previous != "" || ds[0].Alert.State != StateNew || ds[0].Alert.Org != "rivm" {
 		t.Errorf("alert %+v, want previous \"\" and state new", ds[0].Alert)
 	}
+
+	// Each organisation's alerts go to its own sinks only.
+	mixed := []Match{match("who", "who-login.int", 90, "5"), match("ggd", "ggd-test.nl", 90, "5")}
+	if _, err := s.RecordMatches(ctx, "ct", nil, mixed, map[string][]string{"who": {"who-chat"}, "rivm": {"webhook"}}); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = s.PendingDeliveries(ctx, t0, 100)
+	sinks := map[string][]string{}
+	for _, d := range ds {
+		sinks[d.Alert.Org] = append(sinks[d.Alert.Org], d.Sink)
+	}
+	if fmt.Sprint(sinks) != "map[rivm:[smtp smtp webhook webhook] who:[who-chat]]" && !sameSinks(sinks) {
+		t.Errorf("deliveries by org: %v; want rivm's to webhook and smtp, who's to who-chat, none for ggd", sinks)
+	}
+}
+
+func sameSinks(m map[string][]string) bool {
+	for _, l := range m {
+		slices.Sort(l)
+	}
+	return fmt.Sprint(m) == "map[rivm:[smtp smtp webhook webhook] who:[who-chat]]"
 }
 
 func testReplay(t *testing.T, s *Store) {
@@ -220,6 +250,21 @@ func testUpsertScore(t *testing.T, s *Store) {
 	if f.State != StateNew || count(t, s, "alerts") != 1 {
 		t.Errorf("updates raised alerts: %d alerts", count(t, s, "alerts"))
 	}
+	if f.MatchScore != 95 || f.Score != 95 {
+		t.Errorf("unchecked finding: score %d match_score %d; want both 95", f.Score, f.MatchScore)
+	}
+	// After a check, score is the check's; a higher match raises only
+	// match_score (which the next check scores from).
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, CheckedAt: t0, State: StateWatching, Score: 20, Reasons: []string{"parked"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	top := m
+	top.Score, top.Ref, top.Reasons = 99, "d", []string{"exact brand"}
+	mustRecord(t, s, "ct", nil, []Match{top})
+	page, _, _ = s.Findings(ctx, Filter{Org: "rivm"})
+	if f := page[0]; f.Score != 20 || f.MatchScore != 99 || !slices.Equal(f.Reasons, []string{"parked"}) {
+		t.Errorf("checked finding after a higher match: score %d match_score %d reasons %v; want 20, 99, [parked]", f.Score, f.MatchScore, f.Reasons)
+	}
 }
 
 func testCursorAtomic(t *testing.T, s *Store) {
@@ -238,7 +283,7 @@ func testCursorAtomic(t *testing.T, s *Store) {
 
 	// A failure inside the transaction, after every statement ran.
 	s.beforeCommit = func(string) error { return errors.New("power cut") }
-	if _, err := s.RecordMatches(ctx, "ct", []byte("c2"), batch, []string{"webhook"}); err == nil || !strings.Contains(err.Error(), "power cut") {
+	if _, err := s.RecordMatches(ctx, "ct", []byte("c2"), batch, map[string][]string{"rivm": {"webhook"}}); err == nil || !strings.Contains(err.Error(), "power cut") {
 		t.Fatalf("RecordMatches with a failing commit: %v", err)
 	}
 	s.beforeCommit = nil
@@ -248,7 +293,7 @@ func testCursorAtomic(t *testing.T, s *Store) {
 	// A context cancelled while the transaction runs.
 	cctx, cancel := context.WithCancel(ctx)
 	s.beforeCommit = func(string) error { cancel(); return nil }
-	if _, err := s.RecordMatches(cctx, "ct", []byte("c2"), batch, []string{"webhook"}); err == nil {
+	if _, err := s.RecordMatches(cctx, "ct", []byte("c2"), batch, map[string][]string{"rivm": {"webhook"}}); err == nil {
 		t.Fatal("RecordMatches with a cancelled context succeeded")
 	}
 	s.beforeCommit = nil
@@ -283,12 +328,12 @@ func testRejectsBadInput(t *testing.T, s *Store) {
 	for _, tc := range tests {
 		ms := []Match{match("o", "good.nl", 1, "1"), tc.m}
 		_, err := s.RecordMatches(ctx, "ct", []byte("c"), ms, nil)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "matches[1]") {
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "matches[1]") {
 			t.Errorf("%s: error %v, want one naming matches[1] and saying %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := s.RecordMatches(ctx, "ct", nil, nil, []string{""}); err == nil {
-		t.Error("an empty sink name was accepted")
+	if _, err := s.RecordMatches(ctx, "ct", nil, nil, map[string][]string{"rivm": {""}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an empty sink name: %v, want ErrInvalid", err)
 	}
 	if _, err := s.RecordMatches(ctx, "ct", make([]byte, MaxCursorLen+1), nil, nil); err == nil {
 		t.Error("an oversized cursor was accepted")
@@ -563,7 +608,7 @@ func testPagination(t *testing.T, s *Store) {
 			t.Fatalf("order broken at %d: (%v,%d) after (%v,%d)", i, c.LastSeen, c.ID, p.LastSeen, p.ID)
 		}
 	}
-	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", After: "v1.zz"}); err == nil {
+	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", After: "v1.zz"}); !errors.Is(err, ErrInvalid) {
 		t.Error("a forged cursor was accepted")
 	}
 	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", Limit: MaxPageLimit + 1}); err == nil {
@@ -616,7 +661,7 @@ func testFilters(t *testing.T, s *Store) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", States: []State{"bogus"}}); err == nil {
+	if _, _, err := s.Findings(ctx, Filter{Org: "rivm", States: []State{"bogus"}}); !errors.Is(err, ErrInvalid) {
 		t.Error("an invalid state filter was accepted")
 	}
 }
@@ -789,7 +834,7 @@ func testConcurrentWriters(t *testing.T, s *Store) {
 					match("rivm", fmt.Sprintf("rivm-%d.nl", r), 40+w, fmt.Sprintf("w%d r%d", w, r)),
 					match("rivm", fmt.Sprintf("rivm-%d-%d.nl", w, r), 50, "x"),
 				}
-				if _, err := s.RecordMatches(ctx, fmt.Sprintf("src-%d", w), []byte{byte(r)}, ms, []string{"webhook"}); err != nil {
+				if _, err := s.RecordMatches(ctx, fmt.Sprintf("src-%d", w), []byte{byte(r)}, ms, map[string][]string{"rivm": {"webhook"}}); err != nil {
 					errs <- err
 				}
 				st := []State{StateWatching, StateSuspicious}[r%2]

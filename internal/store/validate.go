@@ -39,13 +39,13 @@ const (
 // back ends must agree).
 func checkText(field, v string, max int, required bool) error {
 	if required && v == "" {
-		return fmt.Errorf("%s is empty: it is required", field)
+		return invalidf("%s is empty: it is required", field)
 	}
 	if len(v) > max {
-		return fmt.Errorf("%s is %d bytes long: the limit is %d", field, len(v), max)
+		return invalidf("%s is %d bytes long: the limit is %d", field, len(v), max)
 	}
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-		return fmt.Errorf("%s %.40q is not valid UTF-8 text without NUL bytes", field, v)
+		return invalidf("%s %.40q is not valid UTF-8 text without NUL bytes", field, v)
 	}
 	return nil
 }
@@ -59,10 +59,10 @@ func normDomain(v string) string {
 // '_', '.', and '*' for wildcard certificate names when wildcard is set.
 func checkName(field, v string, wildcard bool) error {
 	if v == "" {
-		return fmt.Errorf("%s is empty: it is required", field)
+		return invalidf("%s is empty: it is required", field)
 	}
 	if len(v) > MaxDomainLen {
-		return fmt.Errorf("%s is %d bytes long: a DNS name has at most %d", field, len(v), MaxDomainLen)
+		return invalidf("%s is %d bytes long: a DNS name has at most %d", field, len(v), MaxDomainLen)
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -70,7 +70,7 @@ func checkName(field, v string, wildcard bool) error {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '_':
 		case c == '*' && wildcard:
 		default:
-			return fmt.Errorf("%s %.80q has the byte %q: give the ASCII (punycode) form of the name", field, v, c)
+			return invalidf("%s %.80q has the byte %q: give the ASCII (punycode) form of the name", field, v, c)
 		}
 	}
 	return nil
@@ -78,7 +78,7 @@ func checkName(field, v string, wildcard bool) error {
 
 func checkList(field string, l []string) error {
 	if len(l) > MaxListItems {
-		return fmt.Errorf("%s has %d items: the limit is %d", field, len(l), MaxListItems)
+		return invalidf("%s has %d items: the limit is %d", field, len(l), MaxListItems)
 	}
 	for i, v := range l {
 		if err := checkText(fmt.Sprintf("%s[%d]", field, i), v, MaxListItemLen, false); err != nil {
@@ -90,20 +90,20 @@ func checkList(field string, l []string) error {
 
 func checkScore(field string, v int) error {
 	if v < 0 || v > MaxScore {
-		return fmt.Errorf("%s is %d: scores are 0..%d", field, v, MaxScore)
+		return invalidf("%s is %d: scores are 0..%d", field, v, MaxScore)
 	}
 	return nil
 }
 
 func checkJSON(field string, v json.RawMessage, max int) error {
 	if len(v) > max {
-		return fmt.Errorf("%s is %d bytes long: the limit is %d", field, len(v), max)
+		return invalidf("%s is %d bytes long: the limit is %d", field, len(v), max)
 	}
 	if len(v) > 0 && !json.Valid(v) {
-		return fmt.Errorf("%s is not valid JSON", field)
+		return invalidf("%s is not valid JSON", field)
 	}
 	if strings.IndexByte(string(v), 0) >= 0 {
-		return fmt.Errorf("%s holds a NUL byte", field)
+		return invalidf("%s holds a NUL byte", field)
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func checkJSON(field string, v json.RawMessage, max int) error {
 // order.
 func checkSinks(sinks []string) ([]string, error) {
 	if len(sinks) > MaxSinks {
-		return nil, fmt.Errorf("%d sinks given: the limit is %d", len(sinks), MaxSinks)
+		return nil, invalidf("%d sinks given: the limit is %d", len(sinks), MaxSinks)
 	}
 	out := make([]string, 0, len(sinks))
 	for i, s := range sinks {
@@ -132,7 +132,7 @@ func checkSinks(sinks []string) ([]string, error) {
 
 func checkLimit(field string, v int) error {
 	if v < 1 || v > MaxQueryLimit {
-		return fmt.Errorf("%s is %d: give 1..%d", field, v, MaxQueryLimit)
+		return invalidf("%s is %d: give 1..%d", field, v, MaxQueryLimit)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ CREATE TABLE findings (
 	brand        text        NOT NULL,
 	state        text        NOT NULL CHECK (state IN ('new', 'watching', 'suspicious', 'malicious', 'dismissed')),
 	score        bigint      NOT NULL,
+	match_score  bigint      NOT NULL,
 	reasons      text        NOT NULL,
 	techniques   text        NOT NULL,
 	first_seen   timestamptz NOT NULL,
@@ -27,7 +28,7 @@ CREATE TABLE findings (
 	UNIQUE (org, domain)
 );
 CREATE INDEX findings_org_last_seen ON findings (org, last_seen DESC, id DESC);
-CREATE INDEX findings_org_state ON findings (org, state);
+CREATE INDEX findings_org_state ON findings (org, state, last_seen DESC, id DESC);
 CREATE INDEX findings_due ON findings (next_check, id) WHERE state <> 'dismissed' AND next_check IS NOT NULL;
 
 CREATE TABLE observations (

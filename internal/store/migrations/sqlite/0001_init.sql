@@ -15,6 +15,7 @@ CREATE TABLE findings (
 	brand        TEXT    NOT NULL,
 	state        TEXT    NOT NULL CHECK (state IN ('new', 'watching', 'suspicious', 'malicious', 'dismissed')),
 	score        INTEGER NOT NULL,
+	match_score  INTEGER NOT NULL,
 	reasons      TEXT    NOT NULL,
 	techniques   TEXT    NOT NULL,
 	first_seen   INTEGER NOT NULL,
@@ -26,7 +27,7 @@ CREATE TABLE findings (
 	UNIQUE (org, domain)
 );
 CREATE INDEX findings_org_last_seen ON findings (org, last_seen DESC, id DESC);
-CREATE INDEX findings_org_state ON findings (org, state);
+CREATE INDEX findings_org_state ON findings (org, state, last_seen DESC, id DESC);
 CREATE INDEX findings_due ON findings (next_check, id) WHERE state <> 'dismissed' AND next_check IS NOT NULL;
 
 CREATE TABLE observations (
