@@ -173,22 +173,22 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 func (a Alert) bounded() (Alert, error) {
 	b := a
 	// An ID of only spaces and control characters is no ID.
-	if b.ID = clip(oneLine(a.ID), MaxIDLen); b.ID == "" {
+	if b.ID = field(a.ID, MaxIDLen); b.ID == "" {
 		return a, Permanent(ErrNoID)
 	}
-	b.Org = clip(oneLine(a.Org), MaxShortLen)
-	b.Kind = clip(oneLine(a.Kind), MaxShortLen)
-	b.Title = clip(oneLine(a.Title), MaxTitleLen)
-	b.Severity = clip(oneLine(a.Severity), MaxShortLen)
-	b.State = clip(oneLine(a.State), MaxShortLen)
-	b.Previous = clip(oneLine(a.Previous), MaxShortLen)
-	b.Subject = clip(oneLine(a.Subject), MaxSubjectLen)
-	b.Brand = clip(oneLine(a.Brand), MaxShortLen)
-	b.Link = clip(oneLine(a.Link), MaxLinkLen)
+	b.Org = field(a.Org, MaxShortLen)
+	b.Kind = field(a.Kind, MaxShortLen)
+	b.Title = field(a.Title, MaxTitleLen)
+	b.Severity = field(a.Severity, MaxShortLen)
+	b.State = field(a.State, MaxShortLen)
+	b.Previous = field(a.Previous, MaxShortLen)
+	b.Subject = field(a.Subject, MaxSubjectLen)
+	b.Brand = field(a.Brand, MaxShortLen)
+	b.Link = field(a.Link, MaxLinkLen)
 	n := min(len(a.Reasons), MaxReasons)
 	b.Reasons = make([]string, 0, n+1)
 	for _, r := range a.Reasons[:n] {
-		b.Reasons = append(b.Reasons, clip(oneLine(r), MaxReasonLen))
+		b.Reasons = append(b.Reasons, field(r, MaxReasonLen))
 	}
 	if left := len(a.Reasons) - n; left > 0 {
 		b.Reasons = append(b.Reasons, fmt.Sprintf("… and %d more", left))
@@ -223,6 +223,13 @@ func idToken(id string, n int, keep func(c byte) bool) string {
 		}
 	}
 	return b.String() + tag
+}
+
+// field makes s one line of at most n bytes. It looks at no more than 4n
+// bytes of s, so that a megabyte of hostile text costs no more than a
+// long title.
+func field(s string, n int) string {
+	return clip(oneLine(clip(s, 4*n)), n)
 }
 
 // severityRank orders severities; unknown ones rank as "medium".
