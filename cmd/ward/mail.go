@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -73,14 +74,25 @@ func runMail(ctx context.Context, e *env, args []string) error {
 	}
 	switch args[0] {
 	case "analyze":
-		return runMailAnalyze(ctx, e, args[1:])
+		return usageOf(runMailAnalyze(ctx, e, args[1:]), "mail analyze")
 	case "eval":
-		return runMailEval(ctx, e, args[1:])
+		return usageOf(runMailEval(ctx, e, args[1:]), "mail eval")
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, mailUsage)
 		return nil
 	}
 	return usagef("unknown mail command %q: use analyze or eval", args[0])
+}
+
+// usageOf makes the hint of a usage error name cmd, so that "ward mail
+// analyze -x" suggests "ward mail analyze -h"; other errors pass through.
+func usageOf(err error, cmd string) error {
+	var ue usageError
+	if errors.As(err, &ue) && ue.cmd == "" {
+		ue.cmd = cmd
+		return ue
+	}
+	return err
 }
 
 // mailFlags are the analyzer settings shared by analyze and eval.
@@ -403,8 +415,11 @@ the target checks:
   - no SpamAssassin ham message (easy-ham-1, hard-ham-1) malicious or
     phishing;
   - at least 95% of the phishing sample malicious, phishing or suspicious;
-  - the spam_olevbmacro samples, listed by name, to check against what
-    their names say.
+  - no ham set with 2% or more of its messages judged suspicious;
+  - the spam_olevbmacro samples judged as their names say (macro.eml,
+    renamedmacro.eml, zippwmacro.eml, target_uri.eml suspicious or worse;
+    malicemacro.eml malicious; encrypted.eml suspicious; nomacro.eml and
+    goodcsv.eml clean), each listed with PASS or FAIL.
 The other corpora (rspamd, sublime, eml_analyzer, enmime) test robustness:
 their counts and the number of messages with parse errors are shown.
 
@@ -460,6 +475,7 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 	defer w.Flush()
 	fmt.Fprintf(w, "%-18s %6s %9s %8s %10s %6s %7s  %s\n", "corpus", "msgs", "malicious", "phishing", "suspicious", "clean", "errors", "check")
 	measured := 0
+	macroExpect := macroExpectations()
 	for _, c := range corpora {
 		dir := filepath.Join(*data, c.dir)
 		if _, err := os.Stat(dir); err != nil {
@@ -472,7 +488,7 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 		}
 		measured++
 		counts := map[mail.Verdict]int{}
-		withErrors := 0
+		withErrors, macroFailed := 0, 0
 		var notes []string
 		start := time.Now()
 		err = analyzeAll(ctx, e, a, inputs, mf.workers, func(r mail.Result) error {
@@ -483,7 +499,16 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 			rel, _ := filepath.Rel(dir, r.File)
 			switch {
 			case c.kind == "macro":
-				notes = append(notes, fmt.Sprintf("  %-24s %s\t%s", rel, r.Verdict, reasonList(r)))
+				want, known := macroExpect[filepath.Base(rel)]
+				verdict := "(no expectation)"
+				if known {
+					ok := want.holds(r.Verdict)
+					if !ok {
+						macroFailed++
+					}
+					verdict = fmt.Sprintf("want %s: %s", want, passFail(ok))
+				}
+				notes = append(notes, fmt.Sprintf("  %-24s %-10s %s\t%s", rel, r.Verdict, verdict, reasonList(r)))
 			case *verbose && c.kind == "ham" && r.Verdict != mail.Clean,
 				*verbose && c.kind == "phishing" && r.Verdict == mail.Clean:
 				notes = append(notes, fmt.Sprintf("  %s\t%s\t%d\t%s", rel, r.Verdict, r.Score, reasonList(r)))
@@ -498,12 +523,13 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 		switch c.kind {
 		case "ham":
 			bad := counts[mail.Malicious] + counts[mail.Phishing]
-			check = fmt.Sprintf("malicious+phishing %d (target 0) %s", bad, passFail(bad == 0))
+			sus := pct(counts[mail.Suspicious], n)
+			check = fmt.Sprintf("malicious+phishing %d (target 0) %s; suspicious %.1f%% (target < 2%%) %s", bad, passFail(bad == 0), sus, passFail(sus < 2))
 		case "phishing":
 			caught := n - counts[mail.Clean]
 			check = fmt.Sprintf("caught %.1f%% (target >= 95%%) %s", pct(caught, n), passFail(pct(caught, n) >= 95))
 		case "macro":
-			check = "see the list below: names say what each is"
+			check = fmt.Sprintf("%d of %d as their names say %s", n-macroFailed, n, passFail(macroFailed == 0))
 		}
 		fmt.Fprintf(w, "%-18s %6d %9d %8d %10d %6d %7d  %s  [%.0f msgs/s]\n", c.name, n, counts[mail.Malicious], counts[mail.Phishing],
 			counts[mail.Suspicious], counts[mail.Clean], withErrors, check, float64(n)/time.Since(start).Seconds())
@@ -516,6 +542,39 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("nothing to evaluate: no corpus under %s; give -data DIR", *data)
 	}
 	return nil
+}
+
+// verdictRange is what an evaluation sample should be judged: a verdict
+// from min to max, by rank.
+type verdictRange struct{ min, max mail.Verdict }
+
+func (v verdictRange) holds(got mail.Verdict) bool {
+	return got.Rank() >= v.min.Rank() && got.Rank() <= v.max.Rank()
+}
+
+func (v verdictRange) String() string {
+	switch {
+	case v.min == v.max:
+		return string(v.min)
+	case v.max == mail.Malicious:
+		return string(v.min) + " or worse"
+	}
+	return string(v.min) + " to " + string(v.max)
+}
+
+// macroExpect says how each spam_olevbmacro sample must be judged, from
+// what its name says (SpamAssassin's OLEVBMacro plugin tests).
+func macroExpectations() map[string]verdictRange {
+	return map[string]verdictRange{
+		"macro.eml":        {mail.Suspicious, mail.Malicious}, // macro.xlsm: VBA present
+		"malicemacro.eml":  {mail.Malicious, mail.Malicious},  // auto-exec macro
+		"renamedmacro.eml": {mail.Suspicious, mail.Malicious}, // macro document named .jpg
+		"zippwmacro.eml":   {mail.Suspicious, mail.Malicious}, // macro document in a password-protected zip
+		"encrypted.eml":    {mail.Suspicious, mail.Suspicious},
+		"target_uri.eml":   {mail.Suspicious, mail.Malicious}, // document with an external target URI
+		"nomacro.eml":      {mail.Clean, mail.Clean},
+		"goodcsv.eml":      {mail.Clean, mail.Clean},
+	}
 }
 
 func passFail(ok bool) string {

@@ -55,13 +55,15 @@ type env struct {
 }
 
 // usageError marks an error caused by bad flags or arguments; main prints
-// it with a hint to run -h and exits with status 2.
-type usageError struct{ msg string }
+// it with a hint to run "ward CMD -h" and exits with status 2. cmd is the
+// command whose usage to show ("mail analyze"); empty means the top-level
+// command name.
+type usageError struct{ msg, cmd string }
 
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
+	return usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 // errSilentExit is returned when the command already reported the problem
@@ -118,7 +120,11 @@ func run(ctx context.Context, e *env, args []string) int {
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(e.stderr, "ward: error: %s\nward: hint: run \"ward %s -h\" for usage\n", ue.msg, name)
+			cmd := name
+			if ue.cmd != "" {
+				cmd = ue.cmd
+			}
+			fmt.Fprintf(e.stderr, "ward: error: %s\nward: hint: run \"ward %s -h\" for usage\n", ue.msg, cmd)
 			return 2
 		}
 		fmt.Fprintf(e.stderr, "ward: error: %s\n", err)
@@ -149,7 +155,7 @@ func parseFlags(e *env, fs *flag.FlagSet, text string, args []string) error {
 			fmt.Fprint(e.stdout, text)
 			return flag.ErrHelp
 		}
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	return nil
 }

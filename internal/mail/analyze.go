@@ -14,6 +14,7 @@ import (
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail/attach"
 	"github.com/ward-health/ward/internal/mail/finding"
+	"github.com/ward-health/ward/internal/mail/office"
 )
 
 // Bounds on what a result carries.
@@ -207,6 +208,9 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		for _, f := range att.Findings {
 			c.add(f)
 		}
+		if f, ok := disguisedMacro(att); ok {
+			c.add(f)
+		}
 		res.Attachments = append(res.Attachments, att)
 	}
 	for _, u := range attURLs {
@@ -274,6 +278,27 @@ func foldReport(att *Attachment, rep attach.Report, urls *[]string, p *parsed, c
 		}
 	}
 	walk(rep, 0)
+}
+
+// disguisedMacro reports an attachment that carries macros under a name
+// that hides what it is (a macro workbook named photo.jpg, invoice.pdf.xlsm,
+// a name with a right-to-left override): nobody disguises a harmless macro,
+// so the disguise is itself the mark of malware delivery.
+func disguisedMacro(att Attachment) (finding.Finding, bool) {
+	var macro, disguise bool
+	for _, f := range att.Findings {
+		switch f.Signal {
+		case office.SignalMacroPresent, office.SignalXLMMacro:
+			macro = true
+		case sigTypeExtMismatch, sigDoubleExtension, sigNameBidi:
+			disguise = true
+		}
+	}
+	if !macro || !disguise {
+		return finding.Finding{}, false
+	}
+	return finding.Finding{Signal: sigDisguisedMacro, Score: 60, Class: finding.Malware,
+		Detail: fmt.Sprintf("the attachment %q carries macros under a name that hides what it is", truncate(att.Name, 80))}, true
 }
 
 func limitFinding(what string) finding.Finding {

@@ -52,6 +52,13 @@ const (
 	sigHTMLMetaRefresh = "html_meta_refresh"
 	sigHTMLScript      = "html_script"
 
+	// Attachment signals of internal/mail/attach that the analyzer
+	// combines with Office findings.
+	sigTypeExtMismatch = "type_extension_mismatch"
+	sigDoubleExtension = "double_extension"
+	sigNameBidi        = "name_bidi_control"
+	sigDisguisedMacro  = "attachment_disguised_macro"
+
 	sigIOCURL    = "ioc_url"
 	sigIOCDomain = "ioc_domain"
 	sigIOCIP     = "ioc_ip"

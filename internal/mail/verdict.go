@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/ward-health/ward/internal/mail/finding"
+	"github.com/ward-health/ward/internal/mail/office"
 )
 
 // Thresholds of the verdict policy; see Decide and docs/mail.md.
@@ -32,6 +33,20 @@ var impersonation = setOf(
 	sigSenderHomograph, sigSenderBrandWord, sigLinkHomograph, sigLinkRecipient,
 )
 
+// autoRunSignals are attachment findings of a macro that starts by itself
+// when the document is opened. In a document that arrives by mail from
+// outside, that is how macro malware is delivered (which is why Office
+// blocks macros in files from the internet by default): the message is
+// malicious even when the macro's payload hides from the keyword scan.
+var autoRunSignals = setOf(office.SignalMacroAutoExec, office.SignalXLMAutoOpen)
+
+// reviewSignals are attachment findings that make a message at least
+// suspicious on their own: active or hidden content that the analyzer
+// cannot vouch for and that a security officer should see before anyone
+// opens it (a macro, an encrypted document, a document that is little more
+// than a link).
+var reviewSignals = setOf(office.SignalMacroPresent, office.SignalXLMMacro, office.SignalEncrypted, office.SignalLinkLure)
+
 // isLure reports whether a signal is lure vocabulary.
 func isLure(signal string) bool { return strings.HasPrefix(signal, "lure_") }
 
@@ -41,12 +56,13 @@ func isLure(signal string) bool { return strings.HasPrefix(signal, "lure_") }
 //   - the score is the sum of the findings' scores, where lure findings
 //     (signal "lure_*") count only when the other findings reach
 //     LureBoostMin, and at most MaxLureBoost together;
-//   - any Malware-class finding makes the message malicious;
+//   - any Malware-class finding, or an auto-run macro (autoRunSignals),
+//     makes the message malicious;
 //   - otherwise any Phishing-class finding, or a score of at least
 //     PhishingThreshold with at least one impersonation signal, makes it
 //     phishing;
-//   - otherwise any Limit-class finding, or a score of at least
-//     SuspiciousThreshold, makes it suspicious;
+//   - otherwise any Limit-class finding, any reviewSignals finding, or a
+//     score of at least SuspiciousThreshold, makes it suspicious;
 //   - otherwise it is clean.
 func Decide(fs []finding.Finding) (Verdict, int) {
 	var score, lure int
@@ -67,6 +83,12 @@ func Decide(fs []finding.Finding) (Verdict, int) {
 		}
 		if impersonation[f.Signal] {
 			imp = true
+		}
+		if autoRunSignals[f.Signal] {
+			malware = true
+		}
+		if reviewSignals[f.Signal] {
+			limit = true
 		}
 	}
 	if score >= LureBoostMin {

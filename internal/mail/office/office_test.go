@@ -381,6 +381,34 @@ func TestAnalyzeBuiltOOXML(t *testing.T) {
 			notWant: []string{SignalRemoteTemplate, SignalExternalLink}, url: "https://www.rivm.nl/coronavirus",
 		},
 		{
+			name: "a document that is only a link is a lure",
+			parts: map[string]string{
+				"word/_rels/document.xml.rels": rels(`<Relationship Id="rId2" Type="` + relsNS +
+					`/hyperlink" Target="https://invoice-view.example/d/7781" TargetMode="External"/>`),
+				"word/document.xml": `<w:document xmlns:w="w"><w:body><w:p><w:hyperlink r:id="rId2"><w:r><w:t>https://invoice-view.example/d/7781</w:t></w:r></w:hyperlink></w:p>` +
+					`<w:p><w:r><w:t>Klik hier / Cliquez ici</w:t></w:r></w:p></w:body></w:document>`,
+			},
+			want: []string{SignalLinkLure}, url: "https://invoice-view.example/d/7781",
+		},
+		{
+			name: "a letter with a link is not a lure",
+			parts: map[string]string{
+				"word/_rels/document.xml.rels": rels(`<Relationship Id="rId2" Type="` + relsNS +
+					`/hyperlink" Target="https://www.rivm.nl/coronavirus" TargetMode="External"/>`),
+				"word/document.xml": `<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Beste collega, hierbij het verslag van het overleg over de ` +
+					`testcapaciteit in de regio. De actuele cijfers staan op de site van het RIVM; de afspraken voor volgende week volgen.</w:t></w:r></w:p>` +
+					`<w:p><w:hyperlink r:id="rId2"><w:r><w:t>https://www.rivm.nl/coronavirus</w:t></w:r></w:hyperlink></w:p></w:body></w:document>`,
+			},
+			notWant: []string{SignalLinkLure},
+		},
+		{
+			name: "a short document without links is not a lure",
+			parts: map[string]string{
+				"word/document.xml": `<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Rooster week 12</w:t></w:r></w:p></w:body></w:document>`,
+			},
+			notWant: []string{SignalLinkLure},
+		},
+		{
 			name: "internal template is not flagged",
 			parts: map[string]string{"word/_rels/settings.xml.rels": rels(`<Relationship Id="rId1" Type="` + relsNS +
 				`/attachedTemplate" Target="Normal.dotm"/>`)},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"unicode"
 
 	"github.com/ward-health/ward/internal/mail/finding"
 )
@@ -83,6 +84,11 @@ func (a *analyzer) ooxml(data []byte, depth int) {
 	var workbook []byte
 	var workbookRels []byte
 	var macroParts []string
+	// The main text of a Word document and the hyperlinks of the
+	// package, for the link lure (a document that is little more than a
+	// link).
+	var docText []byte
+	hyperlinks := 0
 	for _, f := range files {
 		if a.done() {
 			return
@@ -93,7 +99,7 @@ func (a *analyzer) ooxml(data []byte, depth int) {
 		switch {
 		case strings.HasSuffix(lower, ".rels"):
 			if b, ok := a.readPart(f); ok {
-				a.relationships(name, b)
+				hyperlinks += a.relationships(name, b)
 				if lower == "xl/_rels/workbook.xml.rels" {
 					workbookRels = b
 				}
@@ -117,9 +123,13 @@ func (a *analyzer) ooxml(data []byte, depth int) {
 				}
 			}
 		case strings.HasPrefix(lower, "word/") && strings.HasSuffix(lower, ".xml"):
+			b, ok := a.readPart(f)
+			if ok && lower == "word/document.xml" {
+				docText = b
+			}
 			// Most parts (styles, fonts, themes) hold no field: skip
 			// the XML walk for them.
-			if b, ok := a.readPart(f); ok && (bytes.Contains(b, []byte("instrText")) || bytes.Contains(b, []byte("fldSimple"))) {
+			if ok && (bytes.Contains(b, []byte("instrText")) || bytes.Contains(b, []byte("fldSimple"))) {
 				for _, instr := range wordMLFields(b) {
 					a.ddeField(instr, "Word field")
 				}
@@ -142,6 +152,12 @@ func (a *analyzer) ooxml(data []byte, depth int) {
 	}
 	if workbook != nil {
 		a.workbookXML(workbook, workbookRels)
+	}
+	if docText != nil && hyperlinks > 0 {
+		if n := letters(markupText(docText, maxLureDocText)); n < linkLureLetters {
+			a.add(SignalLinkLure, finding.Weak, 15,
+				"the document is little more than a web link (%d letters of text besides %d link(s)): the shape of a lure that sends the reader to a site", n, hyperlinks)
+		}
 	}
 	if len(a.xlm.sheets) == 0 && len(macroParts) > 0 {
 		// Binary workbooks (.xlsb) or a workbook.xml that does not
@@ -233,8 +249,8 @@ func parseRels(b []byte) []relationship {
 // relationships reports the external targets of a .rels part. Remote
 // templates and linked OLE objects are fetched by Office when the
 // document opens (CVE-2017-0199 and template injection); hyperlinks are
-// only collected as URLs.
-func (a *analyzer) relationships(part string, b []byte) {
+// only collected as URLs, and counted: the count is returned.
+func (a *analyzer) relationships(part string, b []byte) (hyperlinks int) {
 	for _, r := range parseRels(b) {
 		if !strings.EqualFold(r.TargetMode, "External") {
 			continue
@@ -249,6 +265,9 @@ func (a *analyzer) relationships(part string, b []byte) {
 		switch kind {
 		case "hyperlink":
 			a.addURL(target)
+			if web {
+				hyperlinks++
+			}
 		case "attachedTemplate", "oleObject":
 			a.addURL(target)
 			what := "remote template"
@@ -282,6 +301,50 @@ func (a *analyzer) relationships(part string, b []byte) {
 			}
 		}
 	}
+	return hyperlinks
+}
+
+// Bounds of the link-lure test.
+const (
+	// maxLureDocText is the most text kept from word/document.xml.
+	maxLureDocText = 64 << 10
+	// linkLureLetters: a document with fewer letters than this, besides
+	// its links, is "little more than a link".
+	linkLureLetters = 80
+)
+
+// markupText returns the character data of XML markup b (everything
+// outside <...>), at most max bytes, with the web addresses in it
+// removed. It does not decode entities: only letters are counted.
+func markupText(b []byte, max int) string {
+	var out []byte
+	in := false
+	for _, c := range b {
+		switch {
+		case c == '<':
+			in = true
+			out = append(out, ' ')
+		case c == '>':
+			in = false
+		case !in:
+			out = append(out, c)
+		}
+		if len(out) >= max {
+			break
+		}
+	}
+	return urlPattern.ReplaceAllString(string(out), " ")
+}
+
+// letters counts the letters in s.
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // wordMLFields returns the field instructions of a WordprocessingML part:

@@ -26,6 +26,7 @@ const (
 	SignalXLMAutoExec        = "xlm_autoexec_execute"
 	SignalRemoteTemplate     = "office_remote_template"
 	SignalExternalLink       = "office_external_link"
+	SignalLinkLure           = "office_link_lure"
 	SignalDDE                = "office_dde"
 	SignalEncrypted          = "office_encrypted"
 	SignalEmbeddedObject     = "office_embedded_object"
