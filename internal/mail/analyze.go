@@ -133,6 +133,10 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			rcpts = append(rcpts, parseAddresses(h.Get(k), maxAddresses)...)
 		}
 		a.senderSignals(from, rcpts, replyTo, returnPath, c.add)
+		messageIDSignal(h, c.add)
+		dateSignal(h, c.add)
+		senderTLDSignal(from, c.add)
+		a.envelopeMismatch(h, from, returnPath, c.add)
 		var st authState
 		a.trustedResults(h, from.domain, &st, c.add)
 		a.verifyDKIM(ctx, raw, from.domain, &st, c.add)
@@ -145,7 +149,11 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	var text strings.Builder
 	text.WriteString(res.Subject)
 	text.WriteByte('\n')
+	var hidden, visible, images, anchors, plainLetters int
 	for _, t := range p.texts {
+		if plainLetters < maxImageOnlyLetters {
+			plainLetters += countLetters([]byte(truncate(t, 4096)))
+		}
 		if text.Len() < maxLureText {
 			text.WriteString(truncate(t, maxLureText-text.Len()))
 			text.WriteByte('\n')
@@ -171,11 +179,25 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			c.add(limitFinding("an HTML part has a tag or text run longer than 1 MiB; the rest of it was not examined"))
 		}
 		links = append(links, s.links...)
+		hidden += s.hiddenLetters
+		visible += s.visibleLetters
+		images += s.images
+		for _, l := range s.links {
+			if l.where != "href" {
+				continue
+			}
+			if li, ok := parseLink(l.url); ok && li.host != "" && !aligned(li.host, from.domain) {
+				anchors++
+			}
+		}
 		if text.Len() < maxLureText {
 			text.WriteString(truncate(s.text.String(), maxLureText-text.Len()))
 			text.WriteByte('\n')
 		}
 		a.htmlSignals(s, from.domain, c.add)
+	}
+	if len(p.htmls) > 0 {
+		bodyShapeSignals(hidden, visible, images, anchors, plainLetters, c.add)
 	}
 	if linksTruncated {
 		c.add(limitFinding(fmt.Sprintf("more than %d links; the rest were not examined", lim.MaxLinks)))
@@ -224,6 +246,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	for _, f := range lures(body) {
 		c.add(f)
 	}
+	contentSignals(body, rcpts, c.add)
 	for _, l := range p.limits {
 		c.add(limitFinding(l))
 	}
@@ -424,6 +447,7 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, rcpts []address,
 			if len(checked) <= 200 {
 				a.lookalikeDomain(sigLookalikeLink, "link domain", li.host, add)
 			}
+			linkTLDSignal(li.host, fromDomain, add)
 		}
 		if underSet(li.host, freeHosting) {
 			add(finding.Finding{Signal: sigLinkFreeHosting, Score: 20, Class: finding.Weak,
@@ -453,6 +477,10 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, rcpts []address,
 			case aligned(shown, fromDomain) && underSet(li.host, clickTrackers):
 				// A newsletter's own links through its mailing service's
 				// click counter: the usual case, not a trick.
+				score = 0
+			case aligned(li.host, fromDomain) && !a.isProtected(shown):
+				// The link leads to the sender's own domain (its click
+				// counter): the sender vouches for it.
 				score = 0
 			case aligned(shown, fromDomain):
 				score = 10
@@ -531,7 +559,7 @@ func headerSignals(h message.Header, froms []address, subject string, add func(f
 	if len(froms) > 0 && froms[0].addr != "" {
 		for _, to := range rcpts {
 			if to.addr == froms[0].addr {
-				add(finding.Finding{Signal: sigFromRecipient, Score: 20, Class: finding.Weak,
+				add(finding.Finding{Signal: sigFromRecipient, Score: 10, Class: finding.Weak,
 					Detail: "the mail claims to come from the recipient's own address " + to.addr})
 				break
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/html"
 )
@@ -38,6 +39,69 @@ type htmlScan struct {
 	metaRefresh   string
 	truncated     bool
 	tokenTooLong  bool
+	// visibleLetters and hiddenLetters count the letters of text shown
+	// and of text hidden by style (display:none, visibility:hidden,
+	// font-size:0, max-height:0, opacity:0, the hidden attribute).
+	visibleLetters, hiddenLetters int
+	// images counts img elements.
+	images int
+}
+
+// maxElementStack bounds the open elements tracked for hidden text.
+const maxElementStack = 256
+
+// voidElements never have content or an end tag.
+var voidElements = setOf("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr")
+
+// hidesContent reports whether an element's style or attributes hide
+// what it contains from the reader.
+func hidesContent(attrs map[string]string) bool {
+	if _, ok := attrs["hidden"]; ok {
+		return true
+	}
+	st, ok := attrs["style"]
+	if !ok {
+		return false
+	}
+	st = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, asciiLower(st))
+	if strings.Contains(st, "display:none") || strings.Contains(st, "visibility:hidden") {
+		return true
+	}
+	for _, p := range []string{"font-size:", "max-height:", "opacity:"} {
+		for off := 0; off < len(st); {
+			i := strings.Index(st[off:], p)
+			if i < 0 {
+				break
+			}
+			v := st[off+i+len(p):]
+			off += i + len(p)
+			if zeroLength(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// zeroLength reports whether a CSS value starts with a zero length: "0",
+// "0px", "0pt", "0em", "0%", "0;" but not "0.8em" or "01px".
+func zeroLength(v string) bool {
+	if v == "" || v[0] != '0' {
+		return false
+	}
+	if v = v[1:]; v == "" {
+		return true
+	}
+	switch v[0] {
+	case '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return false
+	}
+	return true
 }
 
 // scanHTML tokenises doc, reading at most maxTokens tokens and keeping at
@@ -47,7 +111,9 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 	z := html.NewTokenizer(strings.NewReader(doc))
 	z.SetMaxBuf(1 << 20)
 	var (
-		inAnchor   = -1 // index in s.links of the open anchor, or -1
+		stack      []string // open elements
+		hiddenAt   = -1     // stack depth of the element that hides its content, or -1
+		inAnchor   = -1     // index in s.links of the open anchor, or -1
 		inScript   bool
 		inStyle    bool
 		formAction = ""
@@ -101,6 +167,11 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 					addLink(u, "css")
 				}
 			default:
+				if n := countLetters(t); hiddenAt >= 0 {
+					s.hiddenLetters += n
+				} else {
+					s.visibleLetters += n
+				}
 				if s.text.Len() < maxHTMLText {
 					s.text.Write(t[:min(len(t), maxHTMLText-s.text.Len())])
 					s.text.WriteByte(' ')
@@ -113,6 +184,17 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 			name, hasAttr := z.TagName()
 			tag := string(name)
 			if tt == html.EndTagToken {
+				// Close the innermost open element of that name, and
+				// everything left open inside it.
+				for i := len(stack) - 1; i >= 0 && i >= len(stack)-maxElementStack; i-- {
+					if stack[i] == tag {
+						stack = stack[:i]
+						if hiddenAt >= len(stack) {
+							hiddenAt = -1
+						}
+						break
+					}
+				}
 				switch tag {
 				case "a":
 					inAnchor = -1
@@ -138,6 +220,15 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 				for _, u := range cssURLs(st, 10) {
 					addLink(u, "css")
 				}
+			}
+			if tt == html.StartTagToken && !voidElements[tag] && len(stack) < maxElementStack {
+				stack = append(stack, tag)
+				if hiddenAt < 0 && hidesContent(attrs) {
+					hiddenAt = len(stack) - 1
+				}
+			}
+			if tag == "img" {
+				s.images++
 			}
 			switch tag {
 			case "a", "area":
@@ -217,4 +308,15 @@ func cssURLs(css string, max int) []string {
 		i = start + end
 	}
 	return out
+}
+
+// countLetters counts the letters in UTF-8 text b.
+func countLetters(b []byte) int {
+	n := 0
+	for _, r := range string(b) {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }

@@ -132,6 +132,13 @@ func (a *Analyzer) displayName(from address, rcpts []address, add func(finding.F
 	}
 	low := strings.ToLower(name)
 	compact := compactLower(name)
+	// A name that names the sender's own organisation ("Lockergnome
+	// Apple Core" from lockergnome.com) uses a brand as its topic.
+	selfNamed := false
+	if org := lookalike.Registrable(from.domain); org != "" {
+		label := org[:strings.IndexByte(org, '.')]
+		selfNamed = len(label) >= 4 && containsWord(low, label, false)
+	}
 	for _, bn := range a.names {
 		var hit bool
 		switch {
@@ -142,7 +149,7 @@ func (a *Analyzer) displayName(from address, rcpts []address, add func(finding.F
 		default:
 			hit = containsWord(low, bn.text, false)
 		}
-		if !hit || underAny(from.domain, bn.domains) {
+		if !hit || underAny(from.domain, bn.domains) || selfNamed && !bn.own {
 			continue
 		}
 		sig, what, score := sigDisplayNameBrand, "the protected organisation "+bn.brand, 45
