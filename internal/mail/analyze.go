@@ -537,10 +537,10 @@ func underSet(domain string, set map[string]bool) bool {
 func headerSignals(h message.Header, froms []address, subject string, add func(finding.Finding)) {
 	switch {
 	case len(froms) > 1:
-		add(finding.Finding{Signal: sigFromMalformed, Score: 10, Class: finding.Weak,
+		add(finding.Finding{Signal: sigFromMalformed, Score: 15, Class: finding.Weak,
 			Detail: fmt.Sprintf("the From header names %d senders", len(froms))})
 	case len(froms) == 1 && (froms[0].lenient || !plausibleDomain(froms[0].domain)):
-		add(finding.Finding{Signal: sigFromMalformed, Score: 10, Class: finding.Weak,
+		add(finding.Finding{Signal: sigFromMalformed, Score: 15, Class: finding.Weak,
 			Detail: "the From header is malformed: " + truncate(h.Get("From"), 80)})
 	}
 	if len(froms) > 0 && mixedScriptText(froms[0].name) {
