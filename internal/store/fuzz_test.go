@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,12 +76,21 @@ func FuzzFindingsQuery(f *testing.F) {
 // FuzzRecordMatches stores arbitrary matches: each is either refused with
 // an error, with nothing stored, or stored and read back as given (after the
 // documented normalisation of the domain and name).
+//
+// With WARD_FUZZ_POSTGRES=1 (and WARD_TEST_POSTGRES set) it runs against
+// PostgreSQL instead, which refuses some text that SQLite would store.
 func FuzzRecordMatches(f *testing.F) {
-	s, err := OpenSQLite(f.Context(), filepath.Join(f.TempDir(), "ward.db"), Options{Now: fixedClock()})
-	if err != nil {
-		f.Fatal(err)
+	var s *Store
+	if os.Getenv("WARD_FUZZ_POSTGRES") == "1" {
+		s = openPostgresT(f)
+	} else {
+		var err error
+		s, err = OpenSQLite(f.Context(), filepath.Join(f.TempDir(), "ward.db"), Options{Now: fixedClock()})
+		if err != nil {
+			f.Fatal(err)
+		}
+		defer s.Close()
 	}
-	defer s.Close()
 	f.Add("rivm", "rivm-coronatest.nl", "login.rivm-coronatest.nl", "RIVM", 80, "ct", "https://log.example/ 1", "addition", "imitates rivm.nl", []byte("cursor"), int64(0))
 	f.Add("o", "XN--RIVM.NL.", "*.xn--rivm.nl", "", 0, "nrd", "nrd.txt:42", "", "", []byte(nil), int64(-1))
 	f.Add("o\x00", "a..b", "", "\xff", 101, "", "", "\u202e", "😀", []byte{0}, int64(1<<62))

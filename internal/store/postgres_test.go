@@ -14,7 +14,7 @@ import (
 
 // openPostgresT opens a store in a fresh schema of the database named by
 // WARD_TEST_POSTGRES and drops the schema when the test ends.
-func openPostgresT(t *testing.T) *Store {
+func openPostgresT(t testing.TB) *Store {
 	t.Helper()
 	dsn := os.Getenv("WARD_TEST_POSTGRES")
 	if dsn == "" {
@@ -53,7 +53,7 @@ func openPostgresT(t *testing.T) *Store {
 }
 
 func TestPostgres(t *testing.T) {
-	runSuite(t, openPostgresT)
+	runSuite(t, func(t *testing.T) *Store { return openPostgresT(t) })
 }
 
 func TestPostgresBadDSN(t *testing.T) {
