@@ -25,6 +25,7 @@ Usage:
     ward ct tail [flags]                follow Certificate Transparency logs
     ward mail analyze [flags] FILE|DIR  judge reported mail: malicious, phishing, suspicious, clean
     ward mail eval [flags]              measure the mail analyzer on ../shared/data/mail
+    ward serve [-config FILE]           run the watching daemon (API on 127.0.0.1:8080)
     ward config check FILE              check a ward serve configuration
     ward brands [-brands FILE]          print the brand set in effect
     ward version                        print the version
@@ -77,6 +78,7 @@ func commands() []command {
 		{"eval", runEval},
 		{"ct", runCT},
 		{"mail", runMail},
+		{"serve", runServe},
 		{"config", runConfig},
 		{"brands", runBrands},
 		{"version", runVersion},

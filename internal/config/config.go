@@ -13,11 +13,11 @@ import (
 	"net"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/ward-health/ward/examples"
+	"github.com/ward-health/ward/internal/alert"
 	"github.com/ward-health/ward/internal/brand"
 )
 
@@ -88,7 +88,7 @@ type CT struct {
 	// Enabled turns CT following on; default true.
 	Enabled *bool `yaml:"enabled"`
 	// LogList is a Chrome v3 log list file or URL; "" is the list built
-	// into ward.
+	// into ward; "none" follows only Logs.
 	LogList string `yaml:"log_list"`
 	// Logs are extra logs to follow besides the list's.
 	Logs []CTLog `yaml:"logs"`
@@ -177,32 +177,9 @@ type Scoring struct {
 
 // Alerts holds the alert sinks.
 type Alerts struct {
-	Sinks []Sink `yaml:"sinks"`
-}
-
-// Sink is one alert destination. Type selects which of the other fields
-// apply.
-type Sink struct {
-	// Name identifies the sink in organisations' alerts lists; unique.
-	Name string `yaml:"name"`
-	// Type is "webhook", "smtp" or "syslog".
-	Type string `yaml:"type"`
-	// Webhook: URL, Format ("json", "slack", "mattermost", "teams"),
-	// extra Headers, and Secret to sign bodies with HMAC-SHA256.
-	URL     string            `yaml:"url"`
-	Format  string            `yaml:"format"`
-	Headers map[string]string `yaml:"headers"`
-	Secret  string            `yaml:"secret"`
-	// SMTP: Addr host:port, From, To, Username, Password, StartTLS
-	// ("required" default, "opportunistic", "none" for loopback only).
-	// Syslog: Addr host:port and Network ("udp", "tcp", "tls").
-	Addr     string   `yaml:"addr"`
-	From     string   `yaml:"from"`
-	To       []string `yaml:"to"`
-	Username string   `yaml:"username"`
-	Password string   `yaml:"password"`
-	StartTLS string   `yaml:"starttls"`
-	Network  string   `yaml:"network"`
+	// Sinks are the destinations, each with a unique name; their fields
+	// are alert.Config's (see examples/ward.yaml and docs/alerts.md).
+	Sinks []alert.Config `yaml:"sinks"`
 }
 
 // Storage is where ward keeps its data.
@@ -287,18 +264,6 @@ func (c *Config) setDefaults() {
 	if s.RecheckMax == 0 {
 		s.RecheckMax = 168 * time.Hour
 	}
-	for i := range c.Alerts.Sinks {
-		k := &c.Alerts.Sinks[i]
-		if k.Type == "webhook" && k.Format == "" {
-			k.Format = "json"
-		}
-		if k.Type == "smtp" && k.StartTLS == "" {
-			k.StartTLS = "required"
-		}
-		if k.Type == "syslog" && k.Network == "" {
-			k.Network = "udp"
-		}
-	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = "sqlite"
 	}
@@ -329,7 +294,9 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 			fieldErr(p+".name", fmt.Sprintf("%q is used twice: give each sink its own name", k.Name))
 		}
 		sinks[k.Name] = true
-		checkSink(p, k, fieldErr)
+		if err := k.Validate(); err != nil {
+			fieldErr(p, err.Error())
+		}
 	}
 	for i, o := range c.Organisations {
 		p := fmt.Sprintf("organisations[%d]", i)
@@ -438,38 +405,6 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	}
 	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		fieldErr("api.listen", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", c.API.Listen))
-	}
-}
-
-func checkSink(p string, k Sink, fieldErr func(path, msg string)) {
-	switch k.Type {
-	case "webhook":
-		checkURL(p+".url", k.URL, fieldErr)
-		if !slices.Contains([]string{"json", "slack", "mattermost", "teams"}, k.Format) {
-			fieldErr(p+".format", fmt.Sprintf("%q: use json, slack, mattermost or teams", k.Format))
-		}
-	case "smtp":
-		if _, _, err := net.SplitHostPort(k.Addr); err != nil {
-			fieldErr(p+".addr", fmt.Sprintf("%q is not host:port, e.g. smtp.example.org:587", k.Addr))
-		}
-		if k.From == "" {
-			fieldErr(p+".from", "missing: the sender address of alert mail")
-		}
-		if len(k.To) == 0 {
-			fieldErr(p+".to", "no recipient: list at least one address")
-		}
-		if !slices.Contains([]string{"required", "opportunistic", "none"}, k.StartTLS) {
-			fieldErr(p+".starttls", fmt.Sprintf("%q: use required, opportunistic or none", k.StartTLS))
-		}
-	case "syslog":
-		if _, _, err := net.SplitHostPort(k.Addr); err != nil {
-			fieldErr(p+".addr", fmt.Sprintf("%q is not host:port, e.g. siem.example.org:514", k.Addr))
-		}
-		if !slices.Contains([]string{"udp", "tcp", "tls"}, k.Network) {
-			fieldErr(p+".network", fmt.Sprintf("%q: use udp, tcp or tls", k.Network))
-		}
-	default:
-		fieldErr(p+".type", fmt.Sprintf("%q: use webhook, smtp or syslog", k.Type))
 	}
 }
 

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ward-health/ward/internal/alert"
+	"github.com/ward-health/ward/internal/config"
+	"github.com/ward-health/ward/internal/engine"
+	"github.com/ward-health/ward/internal/probe"
+	"github.com/ward-health/ward/internal/store"
+	"github.com/ward-health/ward/internal/web"
+)
+
+const serveUsage = `Usage: ward serve [-config FILE] [-data DIR]
+
+Runs the watching daemon: follows CT logs, newly-registered-domain lists
+and sweeps for names imitating the organisations' brands, probes and scores
+each look-alike, re-checks it over time, and sends one alert per state
+change. The API and Prometheus metrics listen on api.listen.
+
+Without -config it runs on built-in defaults: a demo organisation
+protecting the health brand set, SQLite under ./ward-data/, the built-in CT
+log list, API and metrics on 127.0.0.1:8080. Without internet, the sources
+report their errors and retry; the service stays up.
+
+Flags:
+    -config FILE   the configuration (see examples/ward.yaml; check it
+                   with ward config check FILE)
+    -data DIR      where generated API tokens are kept, and the SQLite
+                   database when storage.path is relative (default ward-data)
+    -log-level L   debug, info, warn or error (default info)
+
+Examples:
+    ward serve
+    ward serve -config /etc/ward/ward.yaml
+    curl -H "Authorization: Bearer $(cat ward-data/tokens/demo)" http://127.0.0.1:8080/api/v1/findings
+`
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("serve")
+	cfgPath := fs.String("config", "", "")
+	dataDir := fs.String("data", "ward-data", "")
+	level := fs.String("log-level", "info", "")
+	if err := parseFlags(e, fs, serveUsage, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return usagef("-log-level %q: use debug, info, warn or error", *level)
+	}
+	var h slog.Handler = slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: lv})
+	if e.stderrTTY {
+		h = slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv})
+	}
+	logger := slog.New(h)
+
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+	} else {
+		cfg.Storage.Path = filepath.Join(*dataDir, "ward.db")
+	}
+	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+
+	st, err := openStore(ctx, cfg.Storage, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	pc := probe.DefaultConfig()
+	pc.Resolvers = cfg.Enrichment.Resolvers
+	pc.DNSTimeout = min(cfg.Enrichment.Timeout, 5*time.Second)
+	pc.FetchTimeout = cfg.Enrichment.Timeout
+	pc.MaxBody = cfg.Enrichment.MaxBody
+	pc.AllowPrivateTargets = cfg.Enrichment.AllowPrivateTargets
+	pc.RDAPBase = cfg.Enrichment.RDAPBase
+	pc.Logger = logger
+	prober, err := probe.New(pc)
+	if err != nil {
+		return fmt.Errorf("enrichment: %w", err)
+	}
+	if cfg.Enrichment.Browser {
+		logger.Warn("screenshots: enrichment.browser is true, but this build of ward takes no screenshots; going on without")
+	} else {
+		logger.Info("screenshots: off (enrichment.browser is false)")
+	}
+	if cfg.Enrichment.AllowPrivateTargets {
+		logger.Warn("enrichment.allow_private_targets is true: probes may reach loopback, private and cloud-metadata addresses")
+	}
+
+	sinks := map[string]alert.Sink{}
+	for _, sc := range cfg.Alerts.Sinks {
+		s, err := alert.NewFromConfig(sc, nil)
+		if err != nil {
+			return fmt.Errorf("alerts.sinks %s: %w", sc.Name, err)
+		}
+		sinks[sc.Name] = s
+	}
+
+	eng, err := engine.New(cfg, engine.Deps{Store: st, Prober: prober, Sinks: sinks, Logger: logger})
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(eng.Collectors()...)
+
+	var orgs []web.Org
+	for _, o := range cfg.Organisations {
+		tokens := o.Tokens
+		if len(tokens) == 0 {
+			t, created, err := orgToken(*dataDir, o.Name)
+			if err != nil {
+				return err
+			}
+			if created {
+				logger.Info("generated an API token for the organisation", "org", o.Name, "file", filepath.Join(*dataDir, "tokens", o.Name))
+			}
+			tokens = []string{t}
+		}
+		sinks := o.Alerts
+		if len(sinks) == 0 {
+			for _, s := range cfg.Alerts.Sinks {
+				sinks = append(sinks, s.Name)
+			}
+		}
+		orgs = append(orgs, web.Org{Name: o.Name, Tokens: tokens, Sinks: sinks})
+	}
+	handler, err := web.Handler(web.Config{Store: st, Orgs: orgs, Probe: eng.ProbeNow, Gather: reg, Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("api.listen: %w", err)
+	}
+	srv := web.NewServer(cfg.API.Listen, handler)
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	logger.Info("ward serve is up", "api", "http://"+ln.Addr().String()+"/api/v1/", "metrics", "http://"+ln.Addr().String()+"/metrics",
+		"organisations", len(cfg.Organisations), "storage", cfg.Storage.Driver)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(runCtx) }()
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing the work in hand (at most 30 s)")
+	case err := <-srvErr:
+		cancel()
+		<-done
+		return fmt.Errorf("the API server stopped: %w", err)
+	}
+	cancel()
+	shutdown, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	_ = srv.Shutdown(shutdown)
+	select {
+	case <-done:
+	case <-shutdown.Done():
+		logger.Warn("some stages did not stop within 30 s; their work is in the store and resumes at the next start")
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, s config.Storage, logger *slog.Logger) (*store.Store, error) {
+	if s.Driver == "postgres" {
+		return store.OpenPostgres(ctx, s.DSN, store.Options{Logger: logger})
+	}
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("creating the database directory: %w", err)
+	}
+	return store.OpenSQLite(ctx, s.Path, store.Options{Logger: logger})
+}
+
+// orgToken returns the organisation's generated API token, creating it
+// (0600, in DIR/tokens/ORG) the first time.
+func orgToken(dir, org string) (token string, created bool, err error) {
+	path := filepath.Join(dir, "tokens", org)
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); len(t) >= 16 {
+			return t, false, nil
+		}
+		return "", false, fmt.Errorf("the API token in %s is shorter than 16 characters: delete the file to generate a new one", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("reading the API token: %w", err)
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	t := hex.EncodeToString(b[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", false, fmt.Errorf("creating the token directory: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("writing the API token: %w", err)
+	}
+	return t, true, nil
+}

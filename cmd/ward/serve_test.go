@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ward-health/ward/internal/ct/cttest"
+)
+
+// ward serve, end to end: it follows a CT log, records the look-alike it
+// logs, answers the API with the generated token, serves metrics, and
+// stops cleanly.
+func TestServe(t *testing.T) {
+	log, err := cttest.New(cttest.Static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	for _, n := range []string{"www.example.com", "rivm-coronatest.nl"} {
+		if err := log.Add([]string{n}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Publish()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`organisations:
+  - name: demo
+    brands: [{name: RIVM, domains: [rivm.nl], keywords: [coronatest]}]
+sources:
+  ct:
+    log_list: none
+    logs: [{url: %q, key: %q, type: static}]
+    start: start
+    poll: 100ms
+enrichment:
+  resolvers: ["127.0.0.1:9"]
+  timeout: 1s
+storage:
+  path: %q
+api:
+  listen: 127.0.0.1:0
+`, log.URL(), log.Key(), filepath.Join(dir, "ward.db"))
+	path := filepath.Join(dir, "ward.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, e, []string{"serve", "-config", path, "-data", filepath.Join(dir, "data")}) }()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d:\n%s", code, stderr.String())
+		}
+	}()
+	apiRE := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)/api/v1/"`)
+	var base string
+	deadline := time.Now().Add(20 * time.Second)
+	for base == "" && time.Now().Before(deadline) {
+		if m := apiRE.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("no API address logged:\n%s", stderr.String())
+	}
+	tok, err := os.ReadFile(filepath.Join(dir, "data", "tokens", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string, auth bool) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var body string
+	for time.Now().Before(deadline) && !strings.Contains(body, "rivm-coronatest.nl") {
+		_, body = get("/api/v1/findings", true)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(body, `"domain":"rivm-coronatest.nl"`) || strings.Contains(body, "example.com") {
+		t.Fatalf("findings: %s\nlog:\n%s", body, stderr.String())
+	}
+	if code, _ := get("/api/v1/findings", false); code != http.StatusUnauthorized {
+		t.Errorf("findings without a token: %d", code)
+	}
+	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_findings_created_total 1") || !strings.Contains(m, "ward_ct_entries_total") {
+		t.Errorf("metrics: %d\n%s", code, m)
+	}
+	if code, h := get("/healthz", false); code != 200 || !strings.Contains(h, `"ok"`) {
+		t.Errorf("health: %d %s", code, h)
+	}
+}

@@ -1,0 +1,358 @@
+// Package engine is ward serve's pipeline: names from the sources (CT logs,
+// newly-registered-domain lists, sweeps of generated look-alikes) go
+// through every organisation's matcher into the store as findings; due
+// findings are probed, scored and re-checked on a schedule; every state
+// change leaves the store as an alert through the outbox, to each sink
+// exactly once.
+//
+// Every stage is bounded: sources hand the store batches, one transaction
+// each, with their positions; probes run on a fixed number of workers
+// under a global rate limit; deliveries are claimed, sent and marked one
+// by one. A crash at any point loses nothing: positions, findings and
+// alerts are committed together, and an alert is sent again until a sink
+// has accepted it.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ward-health/ward/internal/alert"
+	"github.com/ward-health/ward/internal/brand"
+	"github.com/ward-health/ward/internal/config"
+	"github.com/ward-health/ward/internal/ct"
+	"github.com/ward-health/ward/internal/lookalike"
+	"github.com/ward-health/ward/internal/probe"
+	"github.com/ward-health/ward/internal/store"
+)
+
+// Prober is what the engine needs of internal/probe.
+type Prober interface {
+	Probe(ctx context.Context, name string, ref *probe.Reference) probe.Evidence
+	Reference(ctx context.Context, officialDomain string) (*probe.Reference, error)
+	DNS(ctx context.Context, name string) probe.DNSResult
+}
+
+var _ Prober = (*probe.Prober)(nil)
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Store  *store.Store
+	Prober Prober
+	// Sinks by name, as the configuration's alerts.sinks names them.
+	Sinks map[string]alert.Sink
+	// Client fetches log lists and NRD lists; nil: a client with timeouts.
+	Client *http.Client
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// org is one organisation at run time.
+type org struct {
+	name    string
+	display string
+	brands  *brand.Set
+	matcher *lookalike.Matcher
+	sinks   []string
+
+	mu   sync.Mutex
+	refs map[string]*probe.Reference // by brand name
+}
+
+// Engine runs the pipeline.
+type Engine struct {
+	cfg    *config.Config
+	st     *store.Store
+	prober Prober
+	sinks  map[string]alert.Sink
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	orgs   []*org
+	byName map[string]*org
+	probes *rate.Limiter
+	stats  *Stats
+	ct     atomic.Pointer[ct.Tailer]
+	// backoff is the wait after a failed delivery attempt.
+	backoff func(attempts int) time.Duration
+}
+
+// New checks the configuration against the collaborators and builds the
+// organisations' matchers.
+func New(cfg *config.Config, d Deps) (*Engine, error) {
+	if d.Store == nil || d.Prober == nil {
+		return nil, errors.New("engine: a store and a prober are needed")
+	}
+	e := &Engine{cfg: cfg, st: d.Store, prober: d.Prober, sinks: d.Sinks, client: d.Client, log: d.Logger, now: d.Now,
+		byName: map[string]*org{}, stats: newStats(), backoff: backoff}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.client == nil {
+		e.client = &http.Client{Timeout: 2 * time.Minute}
+	}
+	var all []string
+	for _, s := range cfg.Alerts.Sinks {
+		if _, ok := d.Sinks[s.Name]; !ok {
+			return nil, fmt.Errorf("engine: alert sink %q is configured but was not built", s.Name)
+		}
+		all = append(all, s.Name)
+	}
+	for _, oc := range cfg.Organisations {
+		m, err := lookalike.NewMatcher(oc.BrandSet)
+		if err != nil {
+			return nil, fmt.Errorf("organisation %s: %w", oc.Name, err)
+		}
+		o := &org{name: oc.Name, display: oc.DisplayName, brands: oc.BrandSet, matcher: m, sinks: oc.Alerts, refs: map[string]*probe.Reference{}}
+		if o.display == "" {
+			o.display = o.name
+		}
+		if len(o.sinks) == 0 {
+			o.sinks = all
+		}
+		e.orgs = append(e.orgs, o)
+		e.byName[o.name] = o
+	}
+	e.probes = rate.NewLimiter(rate.Limit(cfg.Enrichment.RateLimit), max(1, int(cfg.Enrichment.RateLimit)))
+	return e, nil
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return e.stats }
+
+// sinksByOrg is every organisation's sink list.
+func (e *Engine) sinksByOrg() map[string][]string {
+	m := make(map[string][]string, len(e.orgs))
+	for _, o := range e.orgs {
+		m[o.name] = o.sinks
+	}
+	return m
+}
+
+// match runs one name through every organisation's matcher.
+func (e *Engine) match(name, source, ref string, seen time.Time) []store.Match {
+	var out []store.Match
+	for _, o := range e.orgs {
+		m, ok, err := o.matcher.Match(name)
+		if err != nil || !ok || m.Score < lookalike.AlertThreshold {
+			continue
+		}
+		out = append(out, store.Match{Org: o.name, Domain: m.Domain, Brand: m.Brand, Score: m.Score, Techniques: m.Techniques,
+			Reasons: m.Reasons, Name: name, Source: source, Ref: ref, SeenAt: seen})
+	}
+	return out
+}
+
+// record stores a batch of matches with the source's cursor.
+func (e *Engine) record(ctx context.Context, source string, cursor []byte, ms []store.Match) error {
+	created, err := e.st.RecordMatches(ctx, source, cursor, ms, e.sinksByOrg())
+	if err != nil {
+		return err
+	}
+	e.stats.add(&e.stats.Matches, int64(len(ms)))
+	e.stats.add(&e.stats.Created, int64(len(created)))
+	for _, f := range created {
+		e.log.Info("new finding", "org", f.Org, "domain", f.Domain, "brand", f.Brand, "score", f.Score, "source", source)
+	}
+	return nil
+}
+
+// Run runs every stage until ctx ends. Sources that fail back off and
+// try again; the service stays up. It returns when every stage has
+// stopped.
+func (e *Engine) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	stage := func(name string, fn func(context.Context) error) {
+		wg.Go(func() { e.keepRunning(ctx, name, fn) })
+	}
+	if e.cfg.Sources.CT.On() {
+		stage("ct", e.runCT)
+	}
+	for i := range e.cfg.Sources.NRD {
+		n := e.cfg.Sources.NRD[i]
+		stage("nrd "+n.Name, func(ctx context.Context) error { return e.runNRD(ctx, n) })
+	}
+	for i := range e.cfg.Sources.Sweep {
+		s := e.cfg.Sources.Sweep[i]
+		stage(fmt.Sprintf("sweep %d", i), func(ctx context.Context) error { return e.runSweep(ctx, i, s) })
+	}
+	stage("checks", e.runChecks)
+	stage("alerts", e.runDeliveries)
+	wg.Wait()
+	return nil
+}
+
+// keepRunning runs fn until ctx ends, restarting it with backoff when it
+// fails: a source whose server is down must not take the service down.
+func (e *Engine) keepRunning(ctx context.Context, name string, fn func(context.Context) error) {
+	wait := time.Second
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := fn(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > 5*time.Minute {
+			wait = time.Second
+		}
+		e.stats.stageError(name)
+		e.log.Error("stage failed; retrying", "stage", name, "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
+}
+
+// reference returns the brand's real-site fingerprints for o, fetched once
+// (a failure is retried at the next check).
+func (e *Engine) reference(ctx context.Context, o *org, brandName string) *probe.Reference {
+	o.mu.Lock()
+	ref, ok := o.refs[brandName]
+	o.mu.Unlock()
+	if ok {
+		return ref
+	}
+	for _, b := range o.brands.Brands {
+		if b.Name != brandName || len(b.Domains) == 0 {
+			continue
+		}
+		r, err := e.prober.Reference(ctx, b.Domains[0])
+		if err != nil {
+			e.log.Warn("could not fetch the brand's own site for comparison", "brand", b.Name, "domain", b.Domains[0], "err", err)
+			return nil
+		}
+		o.mu.Lock()
+		o.refs[brandName] = r
+		o.mu.Unlock()
+		return r
+	}
+	return nil
+}
+
+// runChecks probes due findings with a pool of workers under the global
+// probe rate limit.
+func (e *Engine) runChecks(ctx context.Context) error {
+	work := make(chan store.Finding)
+	var wg sync.WaitGroup
+	for range e.cfg.Enrichment.Concurrency {
+		wg.Go(func() {
+			for f := range work {
+				if err := e.check(ctx, f); err != nil && ctx.Err() == nil {
+					e.stats.add(&e.stats.CheckErrors, 1)
+					e.log.Error("checking a finding", "org", f.Org, "domain", f.Domain, "err", err)
+				}
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		due, err := e.st.DueForCheck(ctx, e.now(), 4*e.cfg.Enrichment.Concurrency)
+		if err != nil {
+			return err
+		}
+		e.stats.set(&e.stats.Due, int64(len(due)))
+		for _, f := range due {
+			if err := e.probes.Wait(ctx); err != nil {
+				return nil
+			}
+			select {
+			case work <- f:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if len(due) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// check probes one finding, scores it and records the check.
+func (e *Engine) check(ctx context.Context, f store.Finding) error {
+	o := e.byName[f.Org]
+	if o == nil {
+		// An organisation removed from the configuration: leave its
+		// findings as they are, checked no more.
+		return e.record1(ctx, f, store.Check{FindingID: f.ID, CheckedAt: e.now(), State: f.State, Score: f.Score, Reasons: f.Reasons})
+	}
+	ref := e.reference(ctx, o, f.Brand)
+	ev := e.prober.Probe(ctx, f.Domain, ref)
+	if ctx.Err() != nil {
+		return nil
+	}
+	e.stats.add(&e.stats.Checks, 1)
+	sigs := ev.Signals()
+	matchScore := f.MatchScore
+	score, state, reasons := Score(matchScore, sigs, Thresholds{e.cfg.Scoring.Suspicious, e.cfg.Scoring.Malicious})
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encoding the evidence: %w", err)
+	}
+	now := e.now()
+	c := store.Check{FindingID: f.ID, CheckedAt: now, State: state, Score: score, Reasons: reasons, Data: data,
+		NextCheck: nextCheck(now, f, state != f.State, e.cfg.Scoring.Recheck, e.cfg.Scoring.RecheckMax)}
+	a := alert.Alert{Org: o.display, Kind: "finding", Title: fmt.Sprintf("%s imitates %s: %s", f.Domain, f.Brand, state),
+		Severity: severity(state), State: string(state), Previous: string(f.State), Subject: f.Domain, Brand: f.Brand,
+		Score: score, Reasons: reasons, Time: now, Details: map[string]any{"signals": sigs, "techniques": f.Techniques}}
+	if c.AlertPayload, err = json.Marshal(a); err != nil {
+		return fmt.Errorf("encoding the alert: %w", err)
+	}
+	return e.record1(ctx, f, c)
+}
+
+func (e *Engine) record1(ctx context.Context, f store.Finding, c store.Check) error {
+	var sinks []string
+	if o := e.byName[f.Org]; o != nil {
+		sinks = o.sinks
+	}
+	changed, err := e.st.RecordCheck(ctx, c, sinks)
+	if err != nil {
+		return err
+	}
+	if changed {
+		e.stats.add(&e.stats.StateChanges, 1)
+		e.log.Info("finding changed state", "org", f.Org, "domain", f.Domain, "from", f.State, "to", c.State, "score", c.Score)
+	}
+	return nil
+}
+
+func severity(s store.State) string {
+	switch s {
+	case store.StateMalicious:
+		return "critical"
+	case store.StateSuspicious:
+		return "high"
+	case store.StateNew:
+		return "medium"
+	case store.StateWatching:
+		return "low"
+	}
+	return "info"
+}
