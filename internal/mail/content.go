@@ -164,7 +164,20 @@ var (
 
 // cryptoWallet returns a cryptocurrency address in text, or "". low is
 // text lower-cased: base58 addresses are case-sensitive, the others not.
+// Only text that names a coin or a wallet is searched.
 func cryptoWallet(text, low string) string {
+	// Payment demands name the coin or the wallet; without such a word
+	// the (slower) address patterns are not searched.
+	named := false
+	for _, w := range []string{"btc", "bitcoin", "wallet", "crypto", "eth", "usdt", "erc", "bep", "bnb"} {
+		if strings.Contains(low, w) {
+			named = true
+			break
+		}
+	}
+	if !named {
+		return ""
+	}
 	for _, m := range base58RE.FindAllString(text, 20) {
 		if base58CheckValid(m) {
 			return m

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ward-health/ward/internal/mail/finding"
 )
 
 func addSeeds(f *testing.F) {
@@ -79,6 +81,21 @@ func FuzzTNEF(f *testing.F) {
 		files, _ := tnefFiles(data, 3)
 		if len(files) > 3 {
 			t.Fatalf("%d files, limit 3", len(files))
+		}
+	})
+}
+
+// FuzzContent feeds arbitrary text to the content signals, whose wallet
+// checks decode base58 and bech32.
+func FuzzContent(f *testing.F) {
+	f.Add("Hello j@x.example, send BTC to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2 or bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+	f.Add("wallet 0x52908400098527886e0f7030069857d2e4169ee7 ihr konto wurde gesperrt")
+	f.Add("bc11111111111111")
+	f.Fuzz(func(t *testing.T, text string) {
+		n := 0
+		contentSignals(text, []address{{addr: "j@x.example"}}, func(finding.Finding) { n++ })
+		if n > 5 {
+			t.Fatalf("%d content findings, at most 5 kinds exist", n)
 		}
 	})
 }
