@@ -322,6 +322,8 @@ func (s *Store) DueForCheck(ctx context.Context, now time.Time, limit int) ([]Fi
 // the state changed, an alert (payload c.AlertPayload, or a summary the
 // store builds when that is empty) with one pending delivery per sink.
 //
+// Reasons may quote a hostile page, so rather than refuse the check they
+// are cut: at most MaxListItems, each at most MaxListItemLen bytes of UTF-8.
 // A dismissed finding stays dismissed: its evidence and schedule are
 // recorded but changed is false and no alert is raised. A check cannot set
 // StateDismissed; only an analyst can (SetState).
@@ -339,9 +341,7 @@ func (s *Store) RecordCheck(ctx context.Context, c Check, sinks []string) (chang
 	if err := checkScore("score", c.Score); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	if err := checkList("reasons", c.Reasons); err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
-	}
+	c.Reasons = cutList(c.Reasons)
 	if err := checkJSON("data", c.Data, MaxDataLen); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // t0 is the tests' "now"; every store in the suite uses a fixed clock so that
@@ -144,6 +145,11 @@ func testRecordMatchesCreates(t *testing.T, s *Store) {
 	if got := count(t, s, "observations"); got != 3 {
 		t.Errorf("%d observations, want 3", got)
 	}
+	defer func() {
+		if got := count(t, s, "observations"); got != 6 {
+			t.Errorf("%d observations at the end, want 6", got)
+		}
+	}()
 	if got := count(t, s, "alerts"); got != 2 {
 		t.Errorf("%d alerts, want 2 (one per created finding)", got)
 	}
@@ -153,6 +159,14 @@ func testRecordMatchesCreates(t *testing.T, s *Store) {
 	c, err := s.Cursor(ctx, "ct")
 	if err != nil || string(c) != "pos-3" {
 		t.Errorf("Cursor = %q, %v; want pos-3", c, err)
+	}
+	// Sources are named after their log URL, as the engine does.
+	long := "ct https://ct.googleapis.com/logs/us1/argon2026h1/" + strings.Repeat("x", 200)
+	lm := match("rivm", "rivm-coronatest.nl", 80, "123456")
+	lm.Source = long
+	mustRecord(t, s, long, []byte("123457"), []Match{lm})
+	if c, err := s.Cursor(ctx, long); err != nil || string(c) != "123457" {
+		t.Errorf("Cursor(%s) = %q, %v", long, c, err)
 	}
 	if c, err := s.Cursor(ctx, "nrd"); err != nil || c != nil {
 		t.Errorf("Cursor of a source never saved = %q, %v; want nil", c, err)
@@ -435,8 +449,20 @@ func testRecordCheck(t *testing.T, s *Store) {
 	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID + 1000, State: StateWatching}, nil); !errors.Is(err, ErrNotFound) {
 		t.Errorf("check of a missing finding: %v, want ErrNotFound", err)
 	}
-	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, State: StateWatching, Data: json.RawMessage(`{`)}, nil); err == nil {
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, State: StateWatching, Data: json.RawMessage(`{`)}, nil); !errors.Is(err, ErrInvalid) {
 		t.Error("invalid evidence JSON was accepted")
+	}
+	// A hostile page's title in the reasons is cut, not a reason to lose the check.
+	hostile := make([]string, 100)
+	for i := range hostile {
+		hostile[i] = "title: " + strings.Repeat("é", 1000) + "\x00\xff"
+	}
+	if _, err := s.RecordCheck(ctx, Check{FindingID: f.ID, CheckedAt: t0.Add(2 * time.Hour), State: StateSuspicious, Score: 70, Reasons: hostile}, nil); err != nil {
+		t.Fatalf("a check with oversized reasons: %v", err)
+	}
+	d, _ = s.Finding(ctx, "rivm", f.ID)
+	if r := d.Finding.Reasons; len(r) != MaxListItems || len(r[0]) > MaxListItemLen || !utf8.ValidString(r[0]) || !strings.HasPrefix(r[0], "title: é") {
+		t.Errorf("stored reasons: %d, first of %d bytes", len(r), len(r[0]))
 	}
 }
 

@@ -14,7 +14,7 @@ const (
 	MaxOrgLen        = 128
 	MaxDomainLen     = 253
 	MaxBrandLen      = 128
-	MaxSourceLen     = 32
+	MaxSourceLen     = 512 // a source is named like "ct https://log.example/path/"
 	MaxRefLen        = 1024
 	MaxListItems     = 64    // reasons and techniques
 	MaxListItemLen   = 512   // bytes per reason or technique
@@ -86,6 +86,19 @@ func checkList(field string, l []string) error {
 		}
 	}
 	return nil
+}
+
+// cutList keeps at most MaxListItems items of l, each cut to MaxListItemLen
+// bytes of UTF-8 without NUL bytes.
+func cutList(l []string) []string {
+	if len(l) > MaxListItems {
+		l = l[:MaxListItems]
+	}
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[i] = cutText(v, MaxListItemLen)
+	}
+	return out
 }
 
 func checkScore(field string, v int) error {
