@@ -11,17 +11,30 @@ import (
 // observation, one alert and one delivery) on SQLite, as the engine does
 // with CT names; it reports matches/s.
 func BenchmarkRecordMatches(b *testing.B) {
+	benchRecordMatches(b, func(b *testing.B) *Store {
+		s, err := OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "ward.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// BenchmarkRecordMatchesPostgres is BenchmarkRecordMatches on the
+// PostgreSQL of WARD_TEST_POSTGRES.
+func BenchmarkRecordMatchesPostgres(b *testing.B) {
+	benchRecordMatches(b, func(b *testing.B) *Store { return openPostgresT(b) })
+}
+
+func benchRecordMatches(b *testing.B, open func(b *testing.B) *Store) {
 	for _, existing := range []bool{false, true} {
 		name := "new"
 		if existing {
 			name = "existing"
 		}
 		b.Run(name, func(b *testing.B) {
-			s, err := OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "ward.db"), Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
+			s := open(b)
 			const batch = 100
 			ms := make([]Match, batch)
 			b.ResetTimer()

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
-	"strings"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,8 +110,15 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*Store, error) 
 	if path == "" {
 		return nil, errors.New("opening the sqlite store: empty path: give a file name such as ward.db")
 	}
-	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
-		return nil, fmt.Errorf("opening the sqlite store: path %q holds '?', '#' or 'file:': give a plain file name", path)
+	// A new database is created readable by its owner only: it holds every
+	// organisation's findings and analysts' notes.
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("opening the sqlite store: creating the directory of %s: %w", path, err)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("opening the sqlite store: creating %s: %w", path, err)
 	}
 	busy := opts.BusyTimeout
 	if busy <= 0 {
