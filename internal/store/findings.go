@@ -789,16 +789,30 @@ func (s *Store) Stats(ctx context.Context, org string) (map[State]int, error) {
 // PruneEvidence deletes all but the newest keepPerFinding evidence rows of
 // every finding and returns how many it deleted.
 func (s *Store) PruneEvidence(ctx context.Context, keepPerFinding int) (int64, error) {
-	const op = "pruning evidence"
-	if keepPerFinding < 1 {
-		return 0, fmt.Errorf("%s: %w", op, invalidf("keepPerFinding is %d: keep at least 1 (the latest check is takedown evidence)", keepPerFinding))
+	return s.prune(ctx, "evidence", "checked_at", keepPerFinding)
+}
+
+// PruneObservations deletes all but the newest keepPerFinding observations
+// of every finding and returns how many it deleted. A look-alike whose owner
+// floods CT logs with certificates for its sub-names would otherwise grow
+// without bound.
+func (s *Store) PruneObservations(ctx context.Context, keepPerFinding int) (int64, error) {
+	return s.prune(ctx, "observations", "seen_at", keepPerFinding)
+}
+
+// prune keeps the newest keep rows of table per finding, by column at.
+// table and at are constants of this package, never input.
+func (s *Store) prune(ctx context.Context, table, at string, keep int) (int64, error) {
+	op := "pruning " + table
+	if keep < 1 {
+		return 0, fmt.Errorf("%s: %w", op, invalidf("keepPerFinding is %d: keep at least 1 (the latest is takedown evidence)", keep))
 	}
 	var n int64
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM evidence WHERE id IN (
+		res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE id IN (
 			SELECT id FROM (
-				SELECT id, row_number() OVER (PARTITION BY finding_id ORDER BY checked_at DESC, id DESC) AS rn FROM evidence
-			) ranked WHERE rn > $1)`, keepPerFinding)
+				SELECT id, row_number() OVER (PARTITION BY finding_id ORDER BY `+at+` DESC, id DESC) AS rn FROM `+table+`
+			) ranked WHERE rn > $1)`, keep)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}

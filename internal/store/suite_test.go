@@ -932,8 +932,25 @@ func testStatsPrune(t *testing.T, s *Store) {
 	if len(d.Evidence) != 2 || d.Evidence[0].Score != 4 || d.Evidence[1].Score != 3 {
 		t.Errorf("kept evidence %+v; want the newest two", d.Evidence)
 	}
-	if _, err := s.PruneEvidence(ctx, 0); err == nil {
-		t.Error("keeping 0 was accepted")
+	if _, err := s.PruneEvidence(ctx, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("keeping 0: %v, want ErrInvalid", err)
+	}
+	var flood []Match
+	for i := range 30 {
+		m := match("rivm", "rivm-a.nl", 50, fmt.Sprint("flood ", i))
+		m.SeenAt = t0.Add(time.Duration(i) * time.Second)
+		flood = append(flood, m)
+	}
+	mustRecord(t, s, "ct", nil, flood)
+	if n, err := s.PruneObservations(ctx, 10); err != nil || n != 21 { // 31 observations of rivm-a.nl
+		t.Fatalf("PruneObservations = %d, %v; want 21 deleted", n, err)
+	}
+	d, _ = s.Finding(ctx, "rivm", created[0].ID)
+	if len(d.Observations) != 10 || d.Observations[0].Ref != "flood 29" || d.Observations[9].Ref != "flood 20" {
+		t.Errorf("kept observations %+v; want the newest ten", d.Observations)
+	}
+	if d2, _ := s.Finding(ctx, "rivm", created[1].ID); len(d2.Observations) != 1 {
+		t.Errorf("another finding lost observations: %d", len(d2.Observations))
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Error(err)
