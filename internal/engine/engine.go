@@ -84,6 +84,8 @@ type Engine struct {
 	probes *rate.Limiter
 	stats  *Stats
 	ct     atomic.Pointer[ct.Tailer]
+	// wake tells the check loop that new findings wait.
+	wake chan struct{}
 	// backoff is the wait after a failed delivery attempt.
 	backoff func(attempts int) time.Duration
 }
@@ -95,7 +97,8 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 		return nil, errors.New("engine: a store and a prober are needed")
 	}
 	e := &Engine{cfg: cfg, st: d.Store, prober: d.Prober, sinks: d.Sinks, client: d.Client, log: d.Logger, now: d.Now,
-		byName: map[string]*org{}, stats: newStats(), backoff: backoff}
+		byName: map[string]*org{}, stats: newStats(), backoff: backoff,
+		wake: make(chan struct{}, 1)}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,15 +137,6 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 // Stats returns the engine's counters.
 func (e *Engine) Stats() *Stats { return e.stats }
 
-// sinksByOrg is every organisation's sink list.
-func (e *Engine) sinksByOrg() map[string][]string {
-	m := make(map[string][]string, len(e.orgs))
-	for _, o := range e.orgs {
-		m[o.name] = o.sinks
-	}
-	return m
-}
-
 // match runs one name through every organisation's matcher.
 func (e *Engine) match(name, source, ref string, seen time.Time) []store.Match {
 	var out []store.Match
@@ -159,9 +153,17 @@ func (e *Engine) match(name, source, ref string, seen time.Time) []store.Match {
 
 // record stores a batch of matches with the source's cursor.
 func (e *Engine) record(ctx context.Context, source string, cursor []byte, ms []store.Match) error {
-	created, err := e.st.RecordMatches(ctx, source, cursor, ms, e.sinksByOrg())
+	// No alert at creation: the first check decides what the finding is,
+	// and that state change is the first alert.
+	created, err := e.st.RecordMatches(ctx, source, cursor, ms, nil)
 	if err != nil {
 		return err
+	}
+	if len(created) > 0 {
+		select {
+		case e.wake <- struct{}{}:
+		default:
+		}
 	}
 	e.stats.add(&e.stats.Matches, int64(len(ms)))
 	e.stats.add(&e.stats.Created, int64(len(created)))
@@ -290,6 +292,7 @@ func (e *Engine) runChecks(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-e.wake:
 		}
 	}
 }
