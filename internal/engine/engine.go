@@ -154,11 +154,23 @@ func (e *Engine) match(name, source, ref string, seen time.Time) []store.Match {
 // record stores a batch of matches with the source's cursor.
 func (e *Engine) record(ctx context.Context, source string, cursor []byte, ms []store.Match) error {
 	// No alert at creation: the first check decides what the finding is,
-	// and that state change is the first alert.
-	created, err := e.st.RecordMatches(ctx, source, cursor, ms, nil)
+	// and that state change is the first alert. A batch larger than the
+	// store takes at once (a certificate can carry hundreds of matching
+	// names) goes in parts, the cursor with the last: a crash in between
+	// replays the parts, which the store records once.
+	var created []store.Finding
+	for len(ms) > store.MaxBatch {
+		c, err := e.st.RecordMatches(ctx, source, nil, ms[:store.MaxBatch], nil)
+		if err != nil {
+			return err
+		}
+		created, ms = append(created, c...), ms[store.MaxBatch:]
+	}
+	c, err := e.st.RecordMatches(ctx, source, cursor, ms, nil)
 	if err != nil {
 		return err
 	}
+	created = append(created, c...)
 	if len(created) > 0 {
 		select {
 		case e.wake <- struct{}{}:

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -176,5 +177,34 @@ func TestPipeline(t *testing.T) {
 	}
 	if len(page) != 3 {
 		t.Errorf("%d findings, want 3: %+v", len(page), page)
+	}
+}
+
+// A batch larger than the store takes at once is recorded in parts, the
+// cursor with the last.
+func TestRecordLargeBatch(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e, err := New(config.Default(), Deps{Store: st, Prober: &fakeProber{calls: map[string]int{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []store.Match
+	for i := range store.MaxBatch + 50 {
+		d := fmt.Sprintf("rivm-login-%d.nl", i)
+		ms = append(ms, store.Match{Org: "demo", Domain: d, Brand: "RIVM", Score: 80, Name: d, Source: "ct", Ref: "log 1"})
+	}
+	if err := e.record(ctx, "ct test", []byte("pos"), ms); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Cursor(ctx, "ct test"); string(c) != "pos" {
+		t.Errorf("cursor %q", c)
+	}
+	if n := e.stats.Created.Load(); n != int64(store.MaxBatch+50) {
+		t.Errorf("%d findings created, want %d", n, store.MaxBatch+50)
 	}
 }

@@ -167,8 +167,10 @@ func (s *Store) insertAlert(ctx context.Context, tx txLike, f Finding, prev Stat
 // finding was never checked). It adds the match's observation unless the
 // same (finding, source, ref) is already recorded, so replaying a batch
 // after a crash adds nothing. A non-nil cursor is saved as source's position
-// (read it back with Cursor). Every finding created gets an alert with one
-// pending delivery per sink of its organisation, sinks[org]. Domains and
+// (read it back with Cursor). With a non-nil sinks, every finding created
+// gets an alert with one pending delivery per sink of its organisation,
+// sinks[org]; with nil, no alert is written (the caller alerts after the
+// first check). Domains and
 // names are stored lower-case without a trailing dot.
 //
 // It returns the findings created, in the order their first match came.
@@ -264,8 +266,10 @@ func (s *Store) RecordMatches(ctx context.Context, source string, cursor []byte,
 					break
 				}
 			}
-			if err := s.insertAlert(ctx, tx, f, "", sum.payload(), now, orgSinks[f.Org]); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+			if sinks != nil {
+				if err := s.insertAlert(ctx, tx, f, "", sum.payload(), now, orgSinks[f.Org]); err != nil {
+					return fmt.Errorf("%s: %w", op, err)
+				}
 			}
 			created = append(created, f)
 		}

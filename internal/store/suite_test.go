@@ -146,8 +146,8 @@ func testRecordMatchesCreates(t *testing.T, s *Store) {
 		t.Errorf("%d observations, want 3", got)
 	}
 	defer func() {
-		if got := count(t, s, "observations"); got != 6 {
-			t.Errorf("%d observations at the end, want 6", got)
+		if got := count(t, s, "observations"); got != 7 {
+			t.Errorf("%d observations at the end, want 7", got)
 		}
 	}()
 	if got := count(t, s, "alerts"); got != 2 {
@@ -198,6 +198,15 @@ func testRecordMatchesCreates(t *testing.T, s *Store) {
 	}
 	if fmt.Sprint(sinks) != "map[rivm:[smtp smtp webhook webhook] who:[who-chat]]" && !sameSinks(sinks) {
 		t.Errorf("deliveries by org: %v; want rivm's to webhook and smtp, who's to who-chat, none for ggd", sinks)
+	}
+
+	// Without sinks, findings are created and no alert is written.
+	quiet, err := s.RecordMatches(ctx, "ct", nil, []Match{match("rivm", "rivm-quiet.nl", 90, "9")}, nil)
+	if err != nil || len(quiet) != 1 {
+		t.Fatalf("RecordMatches without sinks: %v, %v", quiet, err)
+	}
+	if d, err := s.Finding(ctx, "rivm", quiet[0].ID); err != nil || len(d.Alerts) != 0 {
+		t.Errorf("a finding created without sinks has alerts %+v (%v)", d.Alerts, err)
 	}
 }
 
