@@ -19,6 +19,8 @@ import (
 
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail"
+	"github.com/ward-health/ward/internal/mail/bayes"
+	"github.com/ward-health/ward/internal/mail/finding"
 )
 
 const mailUsage = `Usage: ward mail COMMAND [flags]
@@ -58,6 +60,7 @@ Flags:
                      worse (malicious, phishing, suspicious)
     -t N             messages analysed at once (default: the number of CPUs)
     -timeout D       time allowed per message (default 10s)
+    -no-bayes        leave out the content classifier (bayes_spam)
 
 Exit status: 0, or 1 for I/O errors and -fail-on, 2 for usage errors.
 
@@ -104,6 +107,7 @@ type mailFlags struct {
 	timeout time.Duration
 	workers int
 	dns     string
+	noBayes bool
 }
 
 func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
@@ -116,7 +120,7 @@ func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
 		return nil, err
 	}
 	cfg := mail.Config{Brands: set, Matcher: matcher, TrustedReceivers: m.trusted, OwnDomains: m.own,
-		Limits: mail.Limits{Timeout: m.timeout}}
+		Limits: mail.Limits{Timeout: m.timeout}, NoBayes: m.noBayes}
 	if m.iocs != "" {
 		if cfg.IOCs, err = mail.LoadIOCs(m.iocs); err != nil {
 			return nil, err
@@ -152,6 +156,7 @@ func runMailAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&mf.dns, "dns", "", "")
 	fs.DurationVar(&mf.timeout, "timeout", 0, "")
 	fs.IntVar(&mf.workers, "t", runtime.NumCPU(), "")
+	fs.BoolVar(&mf.noBayes, "no-bayes", false, "")
 	jsonl := fs.Bool("jsonl", false, "")
 	out := fs.String("o", "", "")
 	failOn := fs.String("fail-on", "", "")
@@ -420,6 +425,12 @@ the target checks:
     renamedmacro.eml, zippwmacro.eml, target_uri.eml suspicious or worse;
     malicemacro.eml malicious; encrypted.eml suspicious; nomacro.eml and
     goodcsv.eml clean), each listed with PASS or FAIL.
+The built-in Bayes model was trained on half of easy-ham-1, hard-ham-1 and
+spam-2: each of these sets is shown twice, its "held-out" half (messages the
+model never saw: the honest figures) and its "TRAINED" half (contaminated:
+the model learnt from these very messages). Each check also says what the
+verdicts would be without the bayes_spam signal, and a table shows how the
+held-out halves spread over the classifier's probability.
 The other corpora (rspamd, sublime, eml_analyzer, enmime) test robustness:
 their counts and the number of messages with parse errors are shown.
 
@@ -427,11 +438,20 @@ Flags:
     -data DIR   mail data directory (default ../shared/data/mail)
     -v          list the ham judged malicious/phishing/suspicious and the
                 phishing judged clean, with their reasons
-    -brands, -brand, -iocs, -own, -trusted, -t, -timeout as for analyze
+    -brands, -brand, -iocs, -own, -trusted, -t, -timeout, -no-bayes as for
+    analyze
 
 Example:
     ward mail eval -v
 `
+
+// evalCorpus is one corpus of "ward mail eval". split corpora are those
+// the Bayes model was trained on: they are reported as two rows, the
+// held-out half and the trained-on half.
+type evalCorpus struct {
+	name, dir, kind string
+	split           bool
+}
 
 func runMailEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("mail eval")
@@ -442,6 +462,7 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 	fs.Var(&mf.trusted, "trusted", "")
 	fs.DurationVar(&mf.timeout, "timeout", 0, "")
 	fs.IntVar(&mf.workers, "t", runtime.NumCPU(), "")
+	fs.BoolVar(&mf.noBayes, "no-bayes", false, "")
 	data := fs.String("data", "../shared/data/mail", "")
 	verbose := fs.Bool("v", false, "")
 	if err := parseFlags(e, fs, mailEvalUsage, args); err != nil {
@@ -457,25 +478,23 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	corpora := []struct {
-		name, dir, kind string
-	}{
-		{"easy-ham-1", "spamassassin_public_corpus/easy-ham-1", "ham"},
-		{"hard-ham-1", "spamassassin_public_corpus/hard-ham-1", "ham"},
-		{"spam-2", "spamassassin_public_corpus/spam-2", "spam"},
-		{"phishing_pot", "phishing_pot_CC-BY-NC-4.0_EVALUATION-ONLY", "phishing"},
-		{"spamassassin nice", "spamassassin_testdata/nice", "ham"},
-		{"spam_olevbmacro", "spamassassin_testdata/spam_olevbmacro", "macro"},
-		{"sublime_rules", "sublime_rules", "robustness"},
-		{"rspamd", "rspamd_functional_messages", "robustness"},
-		{"eml_analyzer", "eml_analyzer_fixtures", "robustness"},
-		{"enmime", "enmime_testdata", "robustness"},
+	const sa = "spamassassin_public_corpus/"
+	corpora := []evalCorpus{
+		{"easy-ham-1", sa + "easy-ham-1", "ham", true},
+		{"hard-ham-1", sa + "hard-ham-1", "ham", true},
+		{"spam-2", sa + "spam-2", "spam", true},
+		{"phishing_pot", "phishing_pot_CC-BY-NC-4.0_EVALUATION-ONLY", "phishing", false},
+		{"spamassassin nice", "spamassassin_testdata/nice", "ham", false},
+		{"spam_olevbmacro", "spamassassin_testdata/spam_olevbmacro", "macro", false},
+		{"sublime_rules", "sublime_rules", "robustness", false},
+		{"rspamd", "rspamd_functional_messages", "robustness", false},
+		{"eml_analyzer", "eml_analyzer_fixtures", "robustness", false},
+		{"enmime", "enmime_testdata", "robustness", false},
 	}
 	w := bufio.NewWriter(e.stdout)
 	defer w.Flush()
-	fmt.Fprintf(w, "%-18s %6s %9s %8s %10s %6s %7s  %s\n", "corpus", "msgs", "malicious", "phishing", "suspicious", "clean", "errors", "check")
+	fmt.Fprintf(w, "%-34s %6s %9s %8s %10s %6s %7s  %s\n", "corpus", "msgs", "malicious", "phishing", "suspicious", "clean", "errors", "check")
 	measured := 0
-	macroExpect := macroExpectations()
 	for _, c := range corpora {
 		dir := filepath.Join(*data, c.dir)
 		if _, err := os.Stat(dir); err != nil {
@@ -487,59 +506,170 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		measured++
-		counts := map[mail.Verdict]int{}
-		withErrors, macroFailed := 0, 0
-		var notes []string
-		start := time.Now()
-		err = analyzeAll(ctx, e, a, inputs, mf.workers, func(r mail.Result) error {
-			counts[r.Verdict]++
-			if len(r.Errors) > 0 {
-				withErrors++
+		if !c.split {
+			if err := evalRow(ctx, e, w, a, mf.workers, c, c.name, dir, inputs, *verbose); err != nil {
+				return err
 			}
-			rel, _ := filepath.Rel(dir, r.File)
-			switch {
-			case c.kind == "macro":
-				want, known := macroExpect[filepath.Base(rel)]
-				verdict := "(no expectation)"
-				if known {
-					ok := want.holds(r.Verdict)
-					if !ok {
-						macroFailed++
-					}
-					verdict = fmt.Sprintf("want %s: %s", want, passFail(ok))
-				}
-				notes = append(notes, fmt.Sprintf("  %-24s %-10s %s\t%s", rel, r.Verdict, verdict, reasonList(r)))
-			case *verbose && c.kind == "ham" && r.Verdict != mail.Clean,
-				*verbose && c.kind == "phishing" && r.Verdict == mail.Clean:
-				notes = append(notes, fmt.Sprintf("  %s\t%s\t%d\t%s", rel, r.Verdict, r.Score, reasonList(r)))
+			continue
+		}
+		var held, trained []string
+		for _, in := range inputs {
+			if bayes.HeldOut(in) {
+				held = append(held, in)
+			} else {
+				trained = append(trained, in)
 			}
-			return nil
-		})
-		if err != nil {
+		}
+		if err := evalRow(ctx, e, w, a, mf.workers, c, c.name+" held-out", dir, held, *verbose); err != nil {
 			return err
 		}
-		n := len(inputs)
-		check := ""
-		switch c.kind {
-		case "ham":
-			bad := counts[mail.Malicious] + counts[mail.Phishing]
-			sus := pct(counts[mail.Suspicious], n)
-			check = fmt.Sprintf("malicious+phishing %d (target 0) %s; suspicious %.1f%% (target < 2%%) %s", bad, passFail(bad == 0), sus, passFail(sus < 2))
-		case "phishing":
-			caught := n - counts[mail.Clean]
-			check = fmt.Sprintf("caught %.1f%% (target >= 95%%) %s", pct(caught, n), passFail(pct(caught, n) >= 95))
-		case "macro":
-			check = fmt.Sprintf("%d of %d as their names say %s", n-macroFailed, n, passFail(macroFailed == 0))
-		}
-		fmt.Fprintf(w, "%-18s %6d %9d %8d %10d %6d %7d  %s  [%.0f msgs/s]\n", c.name, n, counts[mail.Malicious], counts[mail.Phishing],
-			counts[mail.Suspicious], counts[mail.Clean], withErrors, check, float64(n)/time.Since(start).Seconds())
-		slices.Sort(notes)
-		for _, s := range notes {
-			fmt.Fprintln(w, s)
+		if err := evalRow(ctx, e, w, a, mf.workers, c, c.name+" TRAINED (contaminated)", dir, trained, false); err != nil {
+			return err
 		}
 	}
 	if measured == 0 {
 		return fmt.Errorf("nothing to evaluate: no corpus under %s; give -data DIR", *data)
+	}
+	if !mf.noBayes {
+		return evalBayesSpread(ctx, e, w, filepath.Join(*data, "spamassassin_public_corpus"))
+	}
+	return nil
+}
+
+// evalRow analyses one corpus (or half of one) and prints its row, and
+// with verbose the ham judged other than clean and the phishing judged
+// clean.
+func evalRow(ctx context.Context, e *env, w io.Writer, a *mail.Analyzer, workers int, c evalCorpus, label, dir string, inputs []string, verbose bool) error {
+	macroExpect := macroExpectations()
+	counts, without := map[mail.Verdict]int{}, map[mail.Verdict]int{}
+	withErrors, macroFailed := 0, 0
+	var notes []string
+	start := time.Now()
+	err := analyzeAll(ctx, e, a, inputs, workers, func(r mail.Result) error {
+		counts[r.Verdict]++
+		without[verdictWithoutBayes(r)]++
+		if len(r.Errors) > 0 {
+			withErrors++
+		}
+		rel, _ := filepath.Rel(dir, r.File)
+		switch {
+		case c.kind == "macro":
+			want, known := macroExpect[filepath.Base(rel)]
+			verdict := "(no expectation)"
+			if known {
+				ok := want.holds(r.Verdict)
+				if !ok {
+					macroFailed++
+				}
+				verdict = fmt.Sprintf("want %s: %s", want, passFail(ok))
+			}
+			notes = append(notes, fmt.Sprintf("  %-24s %-10s %s\t%s", rel, r.Verdict, verdict, reasonList(r)))
+		case verbose && c.kind == "ham" && r.Verdict != mail.Clean,
+			verbose && c.kind == "phishing" && r.Verdict == mail.Clean:
+			notes = append(notes, fmt.Sprintf("  %s\t%s\t%d\t%s", rel, r.Verdict, r.Score, reasonList(r)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n := len(inputs)
+	check := ""
+	switch c.kind {
+	case "ham":
+		bad := counts[mail.Malicious] + counts[mail.Phishing]
+		sus := pct(counts[mail.Suspicious], n)
+		check = fmt.Sprintf("malicious+phishing %d (target 0) %s; suspicious %.1f%% (target < 2%%) %s; without bayes_spam: suspicious %.1f%%",
+			bad, passFail(bad == 0), sus, passFail(sus < 2), pct(without[mail.Suspicious], n))
+	case "phishing":
+		caught := n - counts[mail.Clean]
+		check = fmt.Sprintf("caught %.1f%% (target >= 95%%) %s; without bayes_spam: caught %.1f%%",
+			pct(caught, n), passFail(pct(caught, n) >= 95), pct(n-without[mail.Clean], n))
+	case "spam":
+		check = fmt.Sprintf("caught %.1f%%; without bayes_spam: caught %.1f%%", pct(n-counts[mail.Clean], n), pct(n-without[mail.Clean], n))
+	case "macro":
+		check = fmt.Sprintf("%d of %d as their names say %s", n-macroFailed, n, passFail(macroFailed == 0))
+	}
+	fmt.Fprintf(w, "%-34s %6d %9d %8d %10d %6d %7d  %s  [%.0f msgs/s]\n", label, n, counts[mail.Malicious], counts[mail.Phishing],
+		counts[mail.Suspicious], counts[mail.Clean], withErrors, check, float64(n)/time.Since(start).Seconds())
+	slices.Sort(notes)
+	for _, s := range notes {
+		fmt.Fprintln(w, s)
+	}
+	return nil
+}
+
+// verdictWithoutBayes is the verdict the message would have had without
+// the bayes_spam signal.
+func verdictWithoutBayes(r mail.Result) mail.Verdict {
+	fs := make([]finding.Finding, 0, len(r.Reasons))
+	found := false
+	for _, f := range r.Reasons {
+		if f.Signal == mail.SignalBayesSpam {
+			found = true
+			continue
+		}
+		fs = append(fs, f)
+	}
+	if !found {
+		return r.Verdict
+	}
+	v, _ := mail.Decide(fs)
+	return v
+}
+
+// evalBayesSpread prints how the held-out halves of the SpamAssassin sets
+// spread over the classifier's spam probability: the figures that
+// BayesThreshold and BayesSure were chosen from.
+func evalBayesSpread(ctx context.Context, e *env, w io.Writer, dir string) error {
+	m, err := bayes.Default()
+	if err != nil {
+		return err
+	}
+	cuts := []float64{0.5, mail.BayesThreshold, 0.95, 0.99, mail.BayesSure}
+	sets := []string{"easy-ham-1", "hard-ham-1", "spam-2"}
+	files := make([][]string, len(sets))
+	for i, s := range sets {
+		if files[i], err = listMessages([]string{filepath.Join(dir, s)}, true); err != nil {
+			return nil // the corpus is absent: the rows above said so
+		}
+	}
+	fmt.Fprintf(w, "\nbayes: share of each HELD-OUT half (never trained on) with spam probability >= p\n%-8s", "p")
+	for _, s := range sets {
+		fmt.Fprintf(w, " %22s", s+" held-out")
+	}
+	fmt.Fprintln(w)
+	at := make([][]int, len(sets))
+	total := make([]int, len(sets))
+	for i := range sets {
+		at[i] = make([]int, len(cuts))
+		for _, in := range files[i] {
+			if !bayes.HeldOut(in) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			raw, err := readMessage(e, in)
+			if err != nil {
+				return err
+			}
+			total[i]++
+			p := m.Classify(mail.ClassifierInput(ctx, raw)).Spam
+			for j, c := range cuts {
+				if p >= c {
+					at[i][j]++
+				}
+			}
+		}
+	}
+	for j, c := range cuts {
+		fmt.Fprintf(w, "%-8g", c)
+		for i := range sets {
+			cell := fmt.Sprintf("%d/%d %.1f%%", at[i][j], total[i], pct(at[i][j], total[i]))
+			fmt.Fprintf(w, " %22s", cell)
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }

@@ -146,17 +146,11 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	// Links from the text and HTML bodies.
 	var links []link
 	linksTruncated := false
-	var text strings.Builder
-	text.WriteString(res.Subject)
-	text.WriteByte('\n')
+	var htmlTexts []string
 	var hidden, visible, images, anchors, plainLetters int
 	for _, t := range p.texts {
 		if plainLetters < maxImageOnlyLetters {
 			plainLetters += countLetters([]byte(truncate(t, 4096)))
-		}
-		if text.Len() < maxLureText {
-			text.WriteString(truncate(t, maxLureText-text.Len()))
-			text.WriteByte('\n')
 		}
 		for _, u := range textURLs(t, lim.MaxLinks-len(links)+1) {
 			if len(links) >= lim.MaxLinks {
@@ -190,10 +184,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 				anchors++
 			}
 		}
-		if text.Len() < maxLureText {
-			text.WriteString(truncate(s.text.String(), maxLureText-text.Len()))
-			text.WriteByte('\n')
-		}
+		htmlTexts = append(htmlTexts, s.text.String())
 		a.htmlSignals(s, from.domain, c.add)
 	}
 	if len(p.htmls) > 0 {
@@ -202,7 +193,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	if linksTruncated {
 		c.add(limitFinding(fmt.Sprintf("more than %d links; the rest were not examined", lim.MaxLinks)))
 	}
-	body := text.String()
+	body := messageText(res.Subject, p.texts, htmlTexts)
 
 	// Attachments, with the passwords written in the body.
 	pws := passwords(body)
@@ -247,6 +238,9 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		c.add(f)
 	}
 	contentSignals(body, rcpts, c.add)
+	if a.bayes != nil {
+		a.bayesSignal(classifierInput(body, from.domain), c.add)
+	}
 	for _, l := range p.limits {
 		c.add(limitFinding(l))
 	}

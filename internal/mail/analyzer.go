@@ -21,6 +21,7 @@ import (
 	"github.com/ward-health/ward/internal/brand"
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail/attach"
+	"github.com/ward-health/ward/internal/mail/bayes"
 	"github.com/ward-health/ward/internal/mail/finding"
 )
 
@@ -140,6 +141,12 @@ type Config struct {
 	// Now returns the current time, for DKIM signature expiry. Nil means
 	// time.Now.
 	Now func() time.Time
+	// Bayes is the content classifier behind the bayes_spam signal. Nil
+	// means the built-in model (bayes.Default), trained on the
+	// SpamAssassin public corpus.
+	Bayes *bayes.Model
+	// NoBayes turns the bayes_spam signal off, whatever Bayes says.
+	NoBayes bool
 }
 
 // Analyzer judges messages. It is safe for concurrent use by several
@@ -154,6 +161,7 @@ type Analyzer struct {
 	ownNames   []string
 	lim        Limits
 	now        func() time.Time
+	bayes      *bayes.Model // nil: no bayes_spam signal
 	names      []brandName
 	// knownGood are the domains of the protected brands, the recipient's
 	// organisation and the commonly imitated organisations; protected
@@ -194,6 +202,16 @@ func NewAnalyzer(cfg Config) (*Analyzer, error) {
 			return nil, fmt.Errorf("mail: building the look-alike matcher from Config.Brands: %w", err)
 		}
 		a.matcher = m
+	}
+	if !cfg.NoBayes {
+		a.bayes = cfg.Bayes
+		if a.bayes == nil {
+			m, err := bayes.Default()
+			if err != nil {
+				return nil, fmt.Errorf("mail: loading the built-in Bayes model: %w", err)
+			}
+			a.bayes = m
+		}
 	}
 	for _, id := range cfg.TrustedReceivers {
 		id = strings.ToLower(strings.TrimSpace(id))

@@ -1,0 +1,115 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ward-health/ward/internal/mail/bayes"
+	"github.com/ward-health/ward/internal/mail/finding"
+)
+
+// SignalBayesSpam is the signal of wording that the Bayes classifier finds
+// typical of bulk scam mail.
+const SignalBayesSpam = "bayes_spam"
+
+const sigBayesSpam = SignalBayesSpam
+
+// Thresholds of the bayes_spam signal, on the classifier's spam
+// probability. BayesThreshold was chosen on the held-out half of the
+// SpamAssassin corpus (never on the phishing sample): see docs/mail.md.
+const (
+	// BayesThreshold is the spam probability at and above which the
+	// message's wording is a reason (BayesScore points).
+	BayesThreshold = 0.9
+	// BayesSure is the spam probability at and above which the signal
+	// weighs BayesSureScore, enough to make the message suspicious alone.
+	BayesSure = 0.999
+	// BayesScore and BayesSureScore are the signal's points below and
+	// above BayesSure.
+	BayesScore     = 20
+	BayesSureScore = SuspiciousThreshold
+	// BayesMinClues is the number of telling words (bayes.Result.Clues)
+	// a message needs before its probability is believed: a short
+	// message judged on a handful of words is left alone.
+	BayesMinClues = 10
+)
+
+// messageText is the text that the lures, content signals, passwords and
+// the classifier read: the subject, the plain-text parts, then the visible
+// text of the HTML parts, in all at most about maxLureText bytes.
+func messageText(subject string, texts, htmlTexts []string) string {
+	var b strings.Builder
+	b.WriteString(subject)
+	b.WriteByte('\n')
+	for _, parts := range [][]string{texts, htmlTexts} {
+		for _, t := range parts {
+			if b.Len() < maxLureText {
+				b.WriteString(truncate(t, maxLureText-b.Len()))
+				b.WriteByte('\n')
+			}
+		}
+	}
+	return b.String()
+}
+
+// classifierInput is what the classifier reads of a message.
+func classifierInput(body, fromDomain string) bayes.Message {
+	return bayes.Message{Text: body, FromDomain: fromDomain}
+}
+
+// ClassifierInput returns what the Bayes classifier reads of a raw
+// message, exactly as Analyze gives it: the subject and decoded text
+// (plain parts and the visible text of HTML parts) and the From domain.
+// The trainer (internal/mail/bayes/train) uses
+// it so that the model learns from the same text it later judges. Parsing
+// is bounded by DefaultLimits.
+func ClassifierInput(ctx context.Context, raw []byte) bayes.Message {
+	lim := DefaultLimits()
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	if int64(len(raw)) > lim.MaxSize {
+		raw = raw[:min(len(raw), maxHeaderBytes)]
+		lim.MaxParts = 1
+	}
+	p := parse(ctx, raw, lim)
+	var subject, fromDomain string
+	if p.headerOK {
+		subject = truncate(headerText(p.header.Get("Subject")), maxHeaderText)
+		if froms := parseAddresses(p.header.Get("From"), maxAddresses); len(froms) > 0 {
+			fromDomain = froms[0].domain
+		}
+	}
+	var htmlTexts []string
+	for _, doc := range p.htmls {
+		htmlTexts = append(htmlTexts, scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks).text.String())
+	}
+	return classifierInput(messageText(subject, p.texts, htmlTexts), fromDomain)
+}
+
+// bayesSignal reports wording that the classifier finds typical of bulk
+// scam mail. It is Weak: with lures or brand signals it can add up to a
+// phishing verdict only through the impersonation rule of Decide, never on
+// its own.
+func (a *Analyzer) bayesSignal(msg bayes.Message, add func(finding.Finding)) {
+	r := a.bayes.Classify(msg)
+	if r.Spam < BayesThreshold || r.Clues < BayesMinClues {
+		return
+	}
+	score := BayesScore
+	if r.Spam >= BayesSure {
+		score = BayesSureScore
+	}
+	add(finding.Finding{Signal: sigBayesSpam, Score: score, Class: finding.Weak,
+		Detail: fmt.Sprintf("the wording resembles bulk scam mail (p = %s)", probText(r.Spam))})
+}
+
+// probText prints a probability with three decimals, never rounding a
+// value below 1 up to "1.000".
+func probText(p float64) string {
+	s := fmt.Sprintf("%.3f", p)
+	if s == "1.000" && p < 1 {
+		s = "0.999"
+	}
+	return s
+}
