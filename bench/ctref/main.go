@@ -46,7 +46,9 @@ func main() {
 	nlogs := flag.Int("logs", 40, "logs followed for the memory figure")
 	perLog := flag.Int("per-log", 2000, "entries per log, with distinct certificates, for the memory figure")
 	latencyN := flag.Int("latency-entries", 20, "entries appended per log for the latency figure")
-	only := flag.String("only", "", "run one part: throughput, latency or memory")
+	only := flag.String("only", "", "run one part: throughput, latency, memory or serve")
+	rate := flag.Int("serve-rate", 1000, "certificates a second fed to ward serve")
+	serveFor := flag.Duration("serve-for", 30*time.Second, "how long ward serve's CPU is measured, after 10 s of warm-up")
 	flag.Parse()
 	if *wardBin == "" {
 		fmt.Fprintln(os.Stderr, "ctref: error: -ward is required\nctref: hint: go build -o /tmp/ward ./cmd/ward, then -ward /tmp/ward")
@@ -62,6 +64,9 @@ func main() {
 	}
 	if err == nil && (*only == "" || *only == "memory") {
 		err = memory(ctx, *wardBin, *nlogs, *perLog)
+	}
+	if err == nil && (*only == "" || *only == "serve") {
+		err = serveLoad(ctx, *wardBin, *rate, *serveFor)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ctref: error:", err)

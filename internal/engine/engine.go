@@ -66,8 +66,9 @@ type org struct {
 	matcher *lookalike.Matcher
 	sinks   []string
 
-	mu   sync.Mutex
-	refs map[string]*probe.Reference // by brand name
+	mu      sync.Mutex
+	refs    map[string]*probe.Reference // by brand name
+	refWait map[string]time.Time        // brand name → no new attempt before
 }
 
 // Engine runs the pipeline.
@@ -120,7 +121,7 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("organisation %s: %w", oc.Name, err)
 		}
-		o := &org{name: oc.Name, display: oc.DisplayName, brands: oc.BrandSet, matcher: m, sinks: oc.Alerts, refs: map[string]*probe.Reference{}}
+		o := &org{name: oc.Name, display: oc.DisplayName, brands: oc.BrandSet, matcher: m, sinks: oc.Alerts, refs: map[string]*probe.Reference{}, refWait: map[string]time.Time{}}
 		if o.display == "" {
 			o.display = o.name
 		}
@@ -234,13 +235,23 @@ func (e *Engine) keepRunning(ctx context.Context, name string, fn func(context.C
 	}
 }
 
-// reference returns the brand's real-site fingerprints for o, fetched once
-// (a failure is retried at the next check).
+// refRetry is how long after a failed fetch of a brand's own site the next
+// attempt waits.
+const refRetry = 30 * time.Minute
+
+// refMaxAge is how long a brand's own site's fingerprints are used before
+// they are fetched again: the real site changes too.
+const refMaxAge = 24 * time.Hour
+
+// reference returns the brand's real-site fingerprints for o, fetched
+// once a day; after a failure, checks go without them for refRetry.
 func (e *Engine) reference(ctx context.Context, o *org, brandName string) *probe.Reference {
 	o.mu.Lock()
 	ref, ok := o.refs[brandName]
+	wait := o.refWait[brandName]
 	o.mu.Unlock()
-	if ok {
+	fresh := ok && ref != nil && e.now().Sub(ref.FetchedAt) < refMaxAge
+	if fresh || e.now().Before(wait) {
 		return ref
 	}
 	for _, b := range o.brands.Brands {
@@ -249,7 +260,12 @@ func (e *Engine) reference(ctx context.Context, o *org, brandName string) *probe
 		}
 		r, err := e.prober.Reference(ctx, b.Domains[0])
 		if err != nil {
-			e.log.Warn("could not fetch the brand's own site for comparison", "brand", b.Name, "domain", b.Domains[0], "err", err)
+			// Checks go on without the comparison; try again in a while.
+			o.mu.Lock()
+			o.refWait[brandName] = e.now().Add(refRetry)
+			o.mu.Unlock()
+			e.log.Warn("could not fetch the brand's own site for comparison; checks go on without it", "brand", b.Name,
+				"domain", b.Domains[0], "retry_in", refRetry.String(), "err", err)
 			return nil
 		}
 		o.mu.Lock()

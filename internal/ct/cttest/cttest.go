@@ -254,6 +254,26 @@ func (l *Log) Add(names []string, precert bool) error {
 	return nil
 }
 
+// AddCert appends an x509 entry logging der, a certificate made
+// beforehand (CA.Cert): a feed can then run at a set rate.
+func (l *Log) AddCert(der []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	saved := l.sameCert
+	l.sameCert = der
+	mtl, leaf, extra, err := l.entry(uint64(len(l.leaves)), nil, false)
+	l.sameCert = saved
+	if err != nil {
+		return err
+	}
+	l.leaves = append(l.leaves, leaf)
+	if l.kind == RFC6962 {
+		l.extra = append(l.extra, extra)
+	}
+	l.appendHash(leafHash(mtl))
+	return nil
+}
+
 // AddN appends n x509 entries named host<i>.example.<tld>, i being the
 // entry's index.
 func (l *Log) AddN(n int, tld string) error {

@@ -1,6 +1,7 @@
 package cttest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"io"
 	"net/http"
@@ -104,5 +105,30 @@ func TestStaticTiles(t *testing.T) {
 		if tc.path == "tile/0/001.p/44" && tc.code == 200 && len(b) != 44*32 {
 			t.Errorf("%s: %d bytes, want %d", tc.path, len(b), 44*32)
 		}
+	}
+}
+
+func TestAddCert(t *testing.T) {
+	l, err := New(Static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	der, _, err := l.CA().Cert(7, []string{"made.example"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.AddCert(der); err != nil {
+		t.Fatal(err)
+	}
+	l.Publish()
+	resp, err := http.Get(l.URL() + "tile/data/000.p/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, der) || l.Size() != 1 {
+		t.Errorf("the data tile does not carry the certificate (%d bytes, size %d)", len(b), l.Size())
 	}
 }
