@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -13,8 +15,12 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"ward": func() {
+			// As main: SIGINT and SIGTERM end the context, not the process.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-			os.Exit(run(context.Background(), e, os.Args[1:]))
+			code := run(ctx, e, os.Args[1:])
+			stop()
+			os.Exit(code)
 		},
 	})
 }

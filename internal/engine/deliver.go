@@ -21,8 +21,19 @@ const deliveryLease = 2 * time.Minute
 // sink says, after Retry-After) until it succeeds or the sink says it
 // never will.
 func (e *Engine) runDeliveries(ctx context.Context) error {
-	host, _ := os.Hostname()
-	worker := fmt.Sprintf("%s-%d", host, os.Getpid())
+	// The worker's name is the host's: a ward serve restarting after a
+	// crash takes back the deliveries it had claimed at once, instead of
+	// waiting for their leases to end. (Run one ward serve per host and
+	// store.)
+	worker, _ := os.Hostname()
+	if worker == "" {
+		worker = "ward"
+	}
+	if n, err := e.st.ReleaseClaims(ctx, worker); err != nil {
+		return err
+	} else if n > 0 {
+		e.log.Info("took back alert deliveries claimed before a restart", "deliveries", n)
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

@@ -808,6 +808,17 @@ func testOutbox(t *testing.T, s *Store) {
 	if _, err := s.ClaimDeliveries(ctx, "w", t0, 0, 10); err == nil {
 		t.Error("a zero lease was accepted")
 	}
+	// w2 restarts: it releases its own claims and takes them again at once;
+	// another worker's claims stay.
+	mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-d.nl", 50, "4")}, "webhook")
+	other, _ := s.ClaimDeliveries(ctx, "w3", t0.Add(2*time.Minute), time.Hour, 10)
+	if n, err := s.ReleaseClaims(ctx, "w2"); err != nil || n != 1 {
+		t.Fatalf("ReleaseClaims(w2) = %d, %v; want 1", n, err)
+	}
+	back, _ := s.ClaimDeliveries(ctx, "w2", t0.Add(2*time.Minute), time.Minute, 10)
+	if len(other) != 1 || len(back) != 1 || back[0].ID != again[0].ID {
+		t.Errorf("after release: w3 holds %+v, w2 took back %+v", other, back)
+	}
 }
 
 func testClaimConcurrent(t *testing.T, s *Store) {
