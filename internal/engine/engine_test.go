@@ -1,16 +1,24 @@
 package engine
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ward-health/ward/internal/alert"
+	"github.com/ward-health/ward/internal/brand"
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/ct/cttest"
 	"github.com/ward-health/ward/internal/probe"
@@ -206,5 +214,123 @@ func TestRecordLargeBatch(t *testing.T) {
 	}
 	if n := e.stats.Created.Load(); n != int64(store.MaxBatch+50) {
 		t.Errorf("%d findings created, want %d", n, store.MaxBatch+50)
+	}
+}
+
+// newTestEngine returns an engine over a fresh SQLite store, with one
+// organisation protecting rivm.nl and no sources but those the test sets.
+func newTestEngine(t *testing.T, edit func(*config.Config), p Prober) (*Engine, *store.Store) {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.Sources.CT.Enabled = new(bool)
+	cfg.Enrichment.RateLimit = 1000
+	edit(cfg)
+	e, err := New(cfg, Deps{Store: st, Prober: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, st
+}
+
+func domains(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	page, _, err := st.Findings(context.Background(), store.Filter{Org: "demo", Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range page {
+		out = append(out, f.Domain)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A newly-registered-domain list (gzip or not) is read once per content,
+// resumes at the line its cursor holds, and is read again when it changes.
+func TestNRD(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nrd.txt.gz")
+	write := func(lines ...string) {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(strings.Join(lines, "\n") + "\n"))
+		zw.Close()
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("# newly registered today", "example-shop.com", "rivm-coronatest.nl", "garden-tools.nl", "who-covid19-relief.com extra columns")
+	nrd := config.NRD{Name: "daily", File: path, Every: time.Hour}
+	e, st := newTestEngine(t, func(c *config.Config) { c.Sources.NRD = []config.NRD{nrd} }, &fakeProber{calls: map[string]int{}})
+	ctx := context.Background()
+	if err := e.readNRD(ctx, nrd, "nrd daily"); err != nil {
+		t.Fatal(err)
+	}
+	if got := domains(t, st); !slices.Equal(got, []string{"rivm-coronatest.nl", "who-covid19-relief.com"}) {
+		t.Fatalf("findings %v", got)
+	}
+	// The same content again: nothing read.
+	before := e.stats.Names.Load()
+	if err := e.readNRD(ctx, nrd, "nrd daily"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stats.Names.Load() != before {
+		t.Errorf("an unchanged list was read again")
+	}
+	// A new list, of which a crashed run had done 2 lines: only the rest.
+	write("rivm-login.nl", "ggd-afspraak.nl", "rivm-portaal.nl")
+	data, _ := os.ReadFile(path)
+	sum := sha256.Sum256(data)
+	cur, _ := json.Marshal(nrdCursor{SHA256: hex.EncodeToString(sum[:]), Line: 2})
+	if _, err := st.RecordMatches(ctx, "nrd daily", cur, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.readNRD(ctx, nrd, "nrd daily"); err != nil {
+		t.Fatal(err)
+	}
+	if got := domains(t, st); !slices.Equal(got, []string{"rivm-coronatest.nl", "rivm-portaal.nl", "who-covid19-relief.com"}) {
+		t.Fatalf("after resuming at line 2: %v", got)
+	}
+	if c, _ := st.Cursor(ctx, "nrd daily"); !strings.Contains(string(c), `"done":true`) {
+		t.Errorf("cursor after the list: %s", c)
+	}
+}
+
+// A sweep generates look-alikes of the brands, records those that resolve,
+// and waits its interval before the next.
+func TestSweep(t *testing.T) {
+	p := &fakeProber{calls: map[string]int{}, sites: map[string]probe.Evidence{
+		"rivm.com": {DNS: probe.DNSResult{Status: probe.OutcomeOK}},
+		"rivm.org": {DNS: probe.DNSResult{Status: probe.OutcomeOK}},
+	}}
+	sw := config.Sweep{Every: time.Hour, Fuzzers: []string{"tld-swap"}, TLDs: []string{"com", "org", "net"}}
+	e, st := newTestEngine(t, func(c *config.Config) {
+		set, _ := brand.FromDomains([]string{"rivm.nl"})
+		c.Organisations[0].BrandSet = set
+		c.Sources.Sweep = []config.Sweep{sw}
+	}, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.runSweep(ctx, 0, sw) }()
+	waitFor(t, "the sweep", func() bool { c, _ := st.Cursor(context.Background(), "sweep 0"); return c != nil })
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := domains(t, st); !slices.Equal(got, []string{"rivm.com", "rivm.org"}) {
+		t.Errorf("findings %v, want rivm.com and rivm.org (rivm.net does not resolve)", got)
+	}
+	p.mu.Lock()
+	n := p.calls["rivm.net"]
+	p.mu.Unlock()
+	if n != 1 {
+		t.Errorf("rivm.net resolved %d times in one sweep, want once (the next sweep is an hour away)", n)
 	}
 }
