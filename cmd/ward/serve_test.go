@@ -110,3 +110,58 @@ api:
 		t.Errorf("health: %d %s", code, h)
 	}
 }
+
+// With its sources unreachable (no internet), ward serve reports their
+// errors, retries, and keeps answering.
+func TestServeSourcesDown(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`organisations:
+  - name: demo
+    tokens: ["sources-down-token-0123456789"]
+    brands: [{name: RIVM, domains: [rivm.nl]}]
+sources:
+  ct:
+    log_list: none
+    logs: [{url: "http://127.0.0.1:9/log/", key: "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEjicnerZVCXTrbEuUhGW85BXx6lrYfA43zro/bAna5ymW00VQb94etBzSg4j/KS/Oqf/fNN51D8DMGA2ULvw3AQ==", type: static}]
+  nrd:
+    - {name: feed, url: "http://127.0.0.1:9/nrd.txt", every: 1m}
+enrichment:
+  resolvers: ["127.0.0.1:9"]
+storage:
+  path: %q
+api:
+  listen: 127.0.0.1:0
+`, filepath.Join(dir, "ward.db"))
+	path := filepath.Join(dir, "ward.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, e, []string{"serve", "-config", path, "-data", filepath.Join(dir, "data")}) }()
+	apiRE := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)/api/v1/"`)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), `"stage":"nrd feed"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	m := apiRE.FindStringSubmatch(stderr.String())
+	if m == nil || !strings.Contains(stderr.String(), "stage failed; retrying") {
+		cancel()
+		<-done
+		t.Fatalf("no API address or no retried source in the log:\n%s", stderr.String())
+	}
+	resp, err := http.Get(m[1] + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("health with the sources down: %d", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d:\n%s", code, stderr.String())
+	}
+}
