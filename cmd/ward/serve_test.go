@@ -48,33 +48,9 @@ storage:
 api:
   listen: 127.0.0.1:0
 `, log.URL(), log.Key(), filepath.Join(dir, "ward.db"))
-	path := filepath.Join(dir, "ward.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var stderr lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, []string{"serve", "-config", path, "-data", filepath.Join(dir, "data")}) }()
-	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("exit %d:\n%s", code, stderr.String())
-		}
-	}()
-	apiRE := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)/api/v1/"`)
-	var base string
+	base, stderr, stop := startServe(t, dir, cfg, "")
+	defer stop()
 	deadline := time.Now().Add(20 * time.Second)
-	for base == "" && time.Now().Before(deadline) {
-		if m := apiRE.FindStringSubmatch(stderr.String()); m != nil {
-			base = m[1]
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if base == "" {
-		t.Fatalf("no API address logged:\n%s", stderr.String())
-	}
 	tok, err := os.ReadFile(filepath.Join(dir, "data", "tokens", "demo"))
 	if err != nil {
 		t.Fatal(err)
@@ -132,27 +108,12 @@ storage:
 api:
   listen: 127.0.0.1:0
 `, filepath.Join(dir, "ward.db"))
-	path := filepath.Join(dir, "ward.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+	base, stderr, stop := startServe(t, dir, cfg, `"stage":"nrd feed"`)
+	defer stop()
+	if !strings.Contains(stderr.String(), "stage failed; retrying") {
+		t.Fatalf("no retried source in the log:\n%s", stderr.String())
 	}
-	var stderr lockedBuffer
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, e, []string{"serve", "-config", path, "-data", filepath.Join(dir, "data")}) }()
-	apiRE := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)/api/v1/"`)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stderr.String(), `"stage":"nrd feed"`) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	m := apiRE.FindStringSubmatch(stderr.String())
-	if m == nil || !strings.Contains(stderr.String(), "stage failed; retrying") {
-		cancel()
-		<-done
-		t.Fatalf("no API address or no retried source in the log:\n%s", stderr.String())
-	}
-	resp, err := http.Get(m[1] + "/healthz")
+	resp, err := http.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +121,37 @@ api:
 	if resp.StatusCode != 200 {
 		t.Errorf("health with the sources down: %d", resp.StatusCode)
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("exit %d:\n%s", code, stderr.String())
+}
+
+// startServe runs ward serve in-process on the configuration text cfg,
+// with its data in dir, until the log holds until (when not "") and the
+// API's address; stop ends it and fails the test on a non-zero exit.
+func startServe(t *testing.T, dir, cfg, until string) (base string, stderr *lockedBuffer, stop func()) {
+	t.Helper()
+	path := filepath.Join(dir, "ward.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	stderr = &lockedBuffer{}
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, e, []string{"serve", "-config", path, "-data", filepath.Join(dir, "data")}) }()
+	stop = func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d:\n%s", code, stderr.String())
+		}
+	}
+	apiRE := regexp.MustCompile(`"api":"(http://127\.0\.0\.1:\d+)/api/v1/"`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := apiRE.FindStringSubmatch(stderr.String()); m != nil && strings.Contains(stderr.String(), until) {
+			return m[1], stderr, stop
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	t.Fatalf("ward serve did not log its API address and %q in 20 s:\n%s", until, stderr.String())
+	return "", nil, nil
 }

@@ -211,14 +211,7 @@ func TestEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := New(cfg, Deps{Store: st, Prober: p, Sinks: map[string]alert.Sink{"soc": sink}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { e.Run(rctx); close(done) }()
-		return func() { cancel(); <-done }
+		return start(t, cfg, Deps{Store: st, Prober: p, Sinks: map[string]alert.Sink{"soc": sink}}, nil)
 	}
 
 	stop := run(newProber(true))

@@ -78,6 +78,23 @@ func (s *recSink) alerts() []alert.Alert {
 	return append([]alert.Alert(nil), s.got...)
 }
 
+// start runs an engine in the background until stop; edit, when not nil,
+// adjusts it first.
+func start(t *testing.T, cfg *config.Config, d Deps, edit func(*Engine)) (stop func()) {
+	t.Helper()
+	e, err := New(cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(e)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	return func() { cancel(); <-done }
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -126,15 +143,8 @@ func TestPipeline(t *testing.T) {
 	}}
 	sink := &recSink{failFirst: 2}
 	run := func() (stop func()) {
-		e, err := New(cfg, Deps{Store: st, Prober: prober, Sinks: map[string]alert.Sink{"rec": sink}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.backoff = func(int) time.Duration { return 50 * time.Millisecond }
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { e.Run(rctx); close(done) }()
-		return func() { cancel(); <-done }
+		return start(t, cfg, Deps{Store: st, Prober: prober, Sinks: map[string]alert.Sink{"rec": sink}},
+			func(e *Engine) { e.backoff = func(int) time.Duration { return 50 * time.Millisecond } })
 	}
 	stop := run()
 	// rivm-coronatest.nl: malicious at its first check;

@@ -246,11 +246,7 @@ func (l *Log) Add(names []string, precert bool) error {
 	if err != nil {
 		return err
 	}
-	l.leaves = append(l.leaves, leaf)
-	if l.kind == RFC6962 {
-		l.extra = append(l.extra, extra)
-	}
-	l.appendHash(leafHash(mtl))
+	l.push(mtl, leaf, extra)
 	return nil
 }
 
@@ -266,12 +262,17 @@ func (l *Log) AddCert(der []byte) error {
 	if err != nil {
 		return err
 	}
+	l.push(mtl, leaf, extra)
+	return nil
+}
+
+// push appends an entry built by entry.
+func (l *Log) push(mtl, leaf, extra []byte) {
 	l.leaves = append(l.leaves, leaf)
 	if l.kind == RFC6962 {
 		l.extra = append(l.extra, extra)
 	}
 	l.appendHash(leafHash(mtl))
-	return nil
 }
 
 // AddN appends n x509 entries named host<i>.example.<tld>, i being the
