@@ -44,9 +44,23 @@ type Prober interface {
 
 var _ Prober = (*probe.Prober)(nil)
 
+// Store is what the engine needs of the store.
+type Store interface {
+	RecordMatches(ctx context.Context, source string, cursor []byte, ms []store.Match, sinks map[string][]string) ([]store.Finding, error)
+	Cursor(ctx context.Context, source string) ([]byte, error)
+	DueForCheck(ctx context.Context, now time.Time, limit int) ([]store.Finding, error)
+	RecordCheck(ctx context.Context, c store.Check, sinks []string) (bool, error)
+	ReleaseClaims(ctx context.Context, worker string) (int64, error)
+	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
+	MarkSent(ctx context.Context, id int64, at time.Time) error
+	MarkFailed(ctx context.Context, id int64, errText string, next time.Time, permanent bool) error
+}
+
+var _ Store = (*store.Store)(nil)
+
 // Deps are the engine's collaborators.
 type Deps struct {
-	Store  *store.Store
+	Store  Store
 	Prober Prober
 	// Sinks by name, as the configuration's alerts.sinks names them.
 	Sinks map[string]alert.Sink
@@ -74,7 +88,7 @@ type org struct {
 // Engine runs the pipeline.
 type Engine struct {
 	cfg    *config.Config
-	st     *store.Store
+	st     Store
 	prober Prober
 	sinks  map[string]alert.Sink
 	client *http.Client
