@@ -60,7 +60,7 @@ port = $port"
 		return 1
 	fi
 
-	su postgres -c "psql -q -v ON_ERROR_STOP=1 -d postgres" <<SQL
+	(cd / && su postgres -c "psql -q -v ON_ERROR_STOP=1 -d postgres") <<SQL
 SELECT format('CREATE ROLE ward_test LOGIN PASSWORD %L', '$password')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ward_test') \gexec
 ALTER ROLE ward_test LOGIN PASSWORD '$password';
