@@ -293,14 +293,31 @@ func (e *Engine) reference(ctx context.Context, o *org, brandName string) *probe
 // runChecks probes due findings with a pool of workers under the global
 // probe rate limit.
 func (e *Engine) runChecks(ctx context.Context) error {
+	// hold keeps findings out of the next batches: those in flight (until
+	// their check ends) and those whose check failed (for a minute, so that
+	// a failing finding does not spin).
+	var mu sync.Mutex
+	hold := map[int64]time.Time{}
+	finished := make(chan struct{}, 1)
 	work := make(chan store.Finding)
 	var wg sync.WaitGroup
 	for range e.cfg.Enrichment.Concurrency {
 		wg.Go(func() {
 			for f := range work {
-				if err := e.check(ctx, f); err != nil && ctx.Err() == nil {
+				err := e.check(ctx, f)
+				mu.Lock()
+				delete(hold, f.ID)
+				if err != nil && ctx.Err() == nil {
+					hold[f.ID] = e.now().Add(time.Minute)
+				}
+				mu.Unlock()
+				if err != nil && ctx.Err() == nil {
 					e.stats.add(&e.stats.CheckErrors, 1)
-					e.log.Error("checking a finding", "org", f.Org, "domain", f.Domain, "err", err)
+					e.log.Error("checking a finding; trying again in a minute", "org", f.Org, "domain", f.Domain, "err", err)
+				}
+				select {
+				case finished <- struct{}{}:
+				default:
 				}
 			}
 		})
@@ -311,23 +328,42 @@ func (e *Engine) runChecks(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
+	inFlight := time.Unix(1<<62, 0)
 	for {
-		due, err := e.st.DueForCheck(ctx, e.now(), 4*e.cfg.Enrichment.Concurrency)
+		mu.Lock()
+		for id, until := range hold {
+			if !e.now().Before(until) {
+				delete(hold, id)
+			}
+		}
+		held := len(hold)
+		mu.Unlock()
+		due, err := e.st.DueForCheck(ctx, e.now(), 4*e.cfg.Enrichment.Concurrency+held)
 		if err != nil {
 			return err
 		}
 		e.stats.set(&e.stats.Due, int64(len(due)))
+		sent := 0
 		for _, f := range due {
+			mu.Lock()
+			until, ok := hold[f.ID]
+			if ok && e.now().Before(until) {
+				mu.Unlock()
+				continue
+			}
+			hold[f.ID] = inFlight
+			mu.Unlock()
 			if err := e.probes.Wait(ctx); err != nil {
 				return nil
 			}
 			select {
 			case work <- f:
+				sent++
 			case <-ctx.Done():
 				return nil
 			}
 		}
-		if len(due) > 0 {
+		if sent > 0 {
 			continue
 		}
 		select {
@@ -335,6 +371,7 @@ func (e *Engine) runChecks(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		case <-e.wake:
+		case <-finished:
 		}
 	}
 }

@@ -344,3 +344,36 @@ func TestSweep(t *testing.T) {
 		t.Errorf("rivm.net resolved %d times in one sweep, want once (the next sweep is an hour away)", n)
 	}
 }
+
+// slowProber takes a while per probe, as a real one does.
+type slowProber struct{ fakeProber }
+
+func (p *slowProber) Probe(ctx context.Context, name string, ref *probe.Reference) probe.Evidence {
+	time.Sleep(300 * time.Millisecond)
+	return p.fakeProber.Probe(ctx, name, ref)
+}
+
+// A finding being checked is not handed to a second worker meanwhile.
+func TestOneCheckAtATime(t *testing.T) {
+	p := &slowProber{fakeProber{calls: map[string]int{}}}
+	e, st := newTestEngine(t, func(c *config.Config) { c.Enrichment.Concurrency = 8 }, p)
+	ctx := context.Background()
+	if _, err := st.RecordMatches(ctx, "test", nil, []store.Match{{Org: "demo", Domain: "rivm-coronatest.nl", Brand: "RIVM", Score: 90,
+		Name: "rivm-coronatest.nl", Source: "test", Ref: "1"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.runChecks(rctx) }()
+	waitFor(t, "the check", func() bool { return e.stats.Checks.Load() >= 1 })
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := p.calls["rivm-coronatest.nl"]; n != 1 {
+		t.Errorf("the finding was probed %d times, want once", n)
+	}
+}
