@@ -45,6 +45,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"ClaimDeliveriesConcurrently", testClaimConcurrent},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"StatsAndPrune", testStatsPrune},
+		{"Indicators", testIndicators},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -974,5 +975,79 @@ func testStatsPrune(t *testing.T, s *Store) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+func testIndicators(t *testing.T, s *Store) {
+	ctx := ctxT(t)
+	ind := func(org, scope, typ, value string) Indicator {
+		return Indicator{Org: org, Scope: scope, Type: typ, Value: value, Source: "manual", Confidence: 50, TLP: "green"}
+	}
+	a, err := s.UpsertIndicator(ctx, ind("rivm", "private", "domain", "rivm-coronatest.nl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same value again: one indicator, higher confidence kept, scope
+	// widened, expiry: none beats any.
+	up := ind("rivm", "shared", "domain", "rivm-coronatest.nl")
+	up.Confidence, up.ValidUntil = 30, t0.Add(24*time.Hour)
+	b, err := s.UpsertIndicator(ctx, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID != a.ID || b.Confidence != 50 || b.Scope != "shared" || !b.ValidUntil.IsZero() {
+		t.Errorf("after the upsert: %+v", b)
+	}
+	exp := ind("who", "private", "url", "https://who-covid19-relief.com/login")
+	exp.ValidUntil = t0.Add(-time.Hour)
+	if _, err := s.UpsertIndicator(ctx, exp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpsertIndicator(ctx, ind("who", "private", "sha256", strings.Repeat("ab", 32))); err != nil {
+		t.Fatal(err)
+	}
+	// Tenancy: rivm sees its own and nothing of who's private ones; who
+	// sees its own and rivm's shared one.
+	list := func(org string, now time.Time, types ...string) []string {
+		t.Helper()
+		got, err := s.Indicators(ctx, IndicatorFilter{Org: org, Now: now, Types: types})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, in := range got {
+			out = append(out, in.Org+":"+in.Value)
+		}
+		return out
+	}
+	if got := list("rivm", time.Time{}); !slices.Equal(got, []string{"rivm:rivm-coronatest.nl"}) {
+		t.Errorf("rivm sees %v", got)
+	}
+	if got := list("who", time.Time{}); len(got) != 3 {
+		t.Errorf("who sees %v, want its two and rivm's shared one", got)
+	}
+	if got := list("who", t0); len(got) != 2 {
+		t.Errorf("who sees %v at t0, want the expired URL left out", got)
+	}
+	if got := list("who", time.Time{}, "sha256"); len(got) != 1 {
+		t.Errorf("who's sha256 indicators: %v", got)
+	}
+	// Removing: only the owner can.
+	if err := s.RemoveIndicator(ctx, "who", a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("who removed rivm's indicator: %v", err)
+	}
+	if err := s.RemoveIndicator(ctx, "rivm", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := list("who", time.Time{}); len(got) != 2 {
+		t.Errorf("after removal who sees %v", got)
+	}
+	for _, bad := range []Indicator{
+		ind("rivm", "public", "domain", "x.nl"), ind("rivm", "private", "asn", "1"), ind("rivm", "private", "domain", ""),
+		{Org: "rivm", Scope: "private", Type: "domain", Value: "x.nl", TLP: "white"},
+	} {
+		if _, err := s.UpsertIndicator(ctx, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("UpsertIndicator(%+v) = %v, want ErrInvalid", bad, err)
+		}
 	}
 }
