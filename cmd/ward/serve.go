@@ -149,7 +149,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		orgs = append(orgs, web.Org{Name: o.Name, Tokens: tokens, Sinks: sinks})
 	}
-	handler, err := web.Handler(web.Config{Store: st, Orgs: orgs, Probe: eng.ProbeNow, Gather: reg, Logger: logger})
+	handler, err := web.Handler(web.Config{Store: st, Orgs: orgs, Probe: eng.ProbeNow, Gather: reg, Logger: logger,
+		OnStateChange: eng.AnalystChanged})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Scoring Scoring `yaml:"scoring"`
 	// Alerts are the sinks findings' state changes are sent to.
 	Alerts Alerts `yaml:"alerts"`
+	// Feeds says how findings become shared indicators.
+	Feeds Feeds `yaml:"feeds"`
 	// Storage is where findings, evidence, positions and alerts are kept.
 	Storage Storage `yaml:"storage"`
 	// API is the HTTP listener of the API and the metrics.
@@ -182,6 +184,27 @@ type Alerts struct {
 	Sinks []alert.Config `yaml:"sinks"`
 }
 
+// Feeds says how findings become indicators for the feeds (RPZ, STIX,
+// MISP, CSV, hosts).
+type Feeds struct {
+	// AutoIndicators makes every finding that turns malicious (by a check
+	// or an analyst's confirmation) an indicator, removed again when an
+	// analyst dismisses the finding; default true.
+	AutoIndicators *bool `yaml:"auto_indicators"`
+	// Scope of those indicators: "shared" (default: every organisation of
+	// this ward blocks them) or "private".
+	Scope string `yaml:"scope"`
+	// TLP of those indicators: clear, green (default), amber,
+	// amber+strict or red.
+	TLP string `yaml:"tlp"`
+	// ValidFor is how long such an indicator lasts after its finding was
+	// last found malicious; default 2160h (90 days).
+	ValidFor time.Duration `yaml:"valid_for"`
+}
+
+// Auto reports whether findings become indicators.
+func (f Feeds) Auto() bool { return f.AutoIndicators == nil || *f.AutoIndicators }
+
 // Storage is where ward keeps its data.
 type Storage struct {
 	// Driver is "sqlite" (default) or "postgres".
@@ -263,6 +286,15 @@ func (c *Config) setDefaults() {
 	}
 	if s.RecheckMax == 0 {
 		s.RecheckMax = 168 * time.Hour
+	}
+	if c.Feeds.Scope == "" {
+		c.Feeds.Scope = "shared"
+	}
+	if c.Feeds.TLP == "" {
+		c.Feeds.TLP = "green"
+	}
+	if c.Feeds.ValidFor == 0 {
+		c.Feeds.ValidFor = 90 * 24 * time.Hour
 	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = "sqlite"
@@ -390,6 +422,17 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	}
 	if s.Recheck < time.Minute || s.RecheckMax < s.Recheck {
 		fieldErr("scoring.recheck", fmt.Sprintf("recheck %v and recheck_max %v: need at least 1m, and recheck_max ≥ recheck", s.Recheck, s.RecheckMax))
+	}
+	if c.Feeds.Scope != "shared" && c.Feeds.Scope != "private" {
+		fieldErr("feeds.scope", fmt.Sprintf("%q: use shared or private", c.Feeds.Scope))
+	}
+	switch c.Feeds.TLP {
+	case "clear", "green", "amber", "amber+strict", "red":
+	default:
+		fieldErr("feeds.tlp", fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", c.Feeds.TLP))
+	}
+	if c.Feeds.ValidFor < time.Hour {
+		fieldErr("feeds.valid_for", fmt.Sprintf("%v is too short: at least 1h", c.Feeds.ValidFor))
 	}
 	switch c.Storage.Driver {
 	case "sqlite":

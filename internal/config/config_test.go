@@ -79,6 +79,7 @@ func TestProblems(t *testing.T) {
 		{"webhook url", base + "alerts:\n  sinks:\n    - {name: a, type: webhook, url: \"ftp://x\"}\n", nil, `alerts.sinks[0]: alert sink "a": webhook: url "ftp://x" is not an http(s) URL`},
 		{"smtp starttls", base + "alerts:\n  sinks:\n    - {name: a, type: smtp, addr: \"m:25\", from: a@b, to: [c@d], starttls: maybe}\n", nil, `alerts.sinks[0]: alert sink "a": smtp: starttls "maybe" is unknown`},
 		{"thresholds", base + "scoring:\n  suspicious: 90\n  malicious: 80\n", nil, "c.yaml:4: scoring: suspicious 90 and malicious 80"},
+		{"feeds scope", base + "feeds:\n  scope: public\n", nil, `c.yaml:5: feeds.scope: "public": use shared or private`},
 		{"ct start", base + "sources:\n  ct:\n    start: yesterday\n", nil, `c.yaml:6: sources.ct.start: "yesterday": use now or start`},
 		{"nrd both", base + "sources:\n  nrd:\n    - {url: \"https://x/\", file: y}\n", nil, "c.yaml:6: sources.nrd[0]: give exactly one of url and file"},
 		{"resolver", base + "enrichment:\n  resolvers: [\"9.9.9.9\"]\n", nil, `enrichment.resolvers[0]: "9.9.9.9" is not host:port`},

@@ -235,6 +235,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("evidence of the phishing site: %+v %v", d.Evidence, err)
 	}
 
+	// The malicious look-alike is an indicator for the feeds, shared.
+	inds, err := st.Indicators(ctx, store.IndicatorFilter{Org: "another-org", Now: time.Now()})
+	if err != nil || len(inds) != 1 || inds[0].Value != "rivm-coronatest.nl" || inds[0].Source != "finding" || inds[0].Scope != "shared" {
+		t.Fatalf("indicators seen by another organisation: %+v %v", inds, err)
+	}
+
 	// The parked look-alike turns into a phishing page: one more alert.
 	web.set("ggd-afspraak-coronatest.nl", strings.ReplaceAll(phishPage, "RIVM", "GGD"))
 	z.set("ggd-afspraak-coronatest.nl. 60 IN A 127.0.0.1")

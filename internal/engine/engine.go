@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,8 @@ type Store interface {
 	ClaimDeliveries(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]store.Delivery, error)
 	MarkSent(ctx context.Context, id int64, at time.Time) error
 	MarkFailed(ctx context.Context, id int64, errText string, next time.Time, permanent bool) error
+	UpsertIndicator(ctx context.Context, in store.Indicator) (store.Indicator, error)
+	RemoveFindingIndicators(ctx context.Context, org string, findingID int64) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -406,7 +409,51 @@ func (e *Engine) check(ctx context.Context, f store.Finding) error {
 	if c.AlertPayload, err = json.Marshal(a); err != nil {
 		return fmt.Errorf("encoding the alert: %w", err)
 	}
-	return e.record1(ctx, f, c)
+	if err := e.record1(ctx, f, c); err != nil {
+		return err
+	}
+	if state == store.StateMalicious {
+		f.Score, f.Reasons = score, reasons
+		return e.indicate(ctx, f)
+	}
+	return nil
+}
+
+// indicate makes a malicious finding an indicator for the feeds (or keeps
+// its indicator alive), as the configuration's feeds section says.
+func (e *Engine) indicate(ctx context.Context, f store.Finding) error {
+	fc := e.cfg.Feeds
+	if !fc.Auto() {
+		return nil
+	}
+	desc := fmt.Sprintf("look-alike of %s", f.Brand)
+	if len(f.Reasons) > 1 {
+		desc += ": " + strings.Join(f.Reasons[1:min(len(f.Reasons), 4)], "; ")
+	}
+	_, err := e.st.UpsertIndicator(ctx, store.Indicator{Org: f.Org, Scope: fc.Scope, Type: "domain", Value: f.Domain,
+		Source: "finding", Confidence: min(max(f.Score, 0), 100), TLP: fc.TLP, Brand: f.Brand, Description: desc,
+		FindingID: f.ID, LastSeen: e.now(), ValidUntil: e.now().Add(fc.ValidFor)})
+	if err != nil {
+		return fmt.Errorf("recording the indicator of %s: %w", f.Domain, err)
+	}
+	return nil
+}
+
+// AnalystChanged follows an analyst's decision on a finding: a confirmed
+// one becomes an indicator, a dismissed one's indicators are removed so
+// that no feed blocks it.
+func (e *Engine) AnalystChanged(ctx context.Context, f store.Finding) error {
+	switch f.State {
+	case store.StateMalicious:
+		return e.indicate(ctx, f)
+	case store.StateDismissed:
+		n, err := e.st.RemoveFindingIndicators(ctx, f.Org, f.ID)
+		if err == nil && n > 0 {
+			e.log.Info("removed the indicators of a dismissed finding", "org", f.Org, "domain", f.Domain, "indicators", n)
+		}
+		return err
+	}
+	return nil
 }
 
 func (e *Engine) record1(ctx context.Context, f store.Finding, c store.Check) error {

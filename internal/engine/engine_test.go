@@ -377,3 +377,33 @@ func TestOneCheckAtATime(t *testing.T) {
 		t.Errorf("the finding was probed %d times, want once", n)
 	}
 }
+
+// An analyst's confirmation makes an indicator; a dismissal takes it away,
+// so that no feed blocks a site the analyst judged harmless.
+func TestAnalystChanged(t *testing.T) {
+	e, st := newTestEngine(t, func(*config.Config) {}, &fakeProber{calls: map[string]int{}})
+	ctx := context.Background()
+	created, err := st.RecordMatches(ctx, "test", nil, []store.Match{{Org: "demo", Domain: "ggd-afspraak.nl", Brand: "GGD", Score: 85,
+		Name: "ggd-afspraak.nl", Source: "test", Ref: "1"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.SetState(ctx, "demo", created[0].ID, store.StateMalicious, "soc", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AnalystChanged(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	inds, _ := st.Indicators(ctx, store.IndicatorFilter{Org: "demo"})
+	if len(inds) != 1 || inds[0].Value != "ggd-afspraak.nl" || inds[0].ValidUntil.IsZero() {
+		t.Fatalf("after confirming: %+v", inds)
+	}
+	f, _ = st.SetState(ctx, "demo", f.ID, store.StateDismissed, "soc", "the GGD's own new site", nil)
+	if err := e.AnalystChanged(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if inds, _ := st.Indicators(ctx, store.IndicatorFilter{Org: "demo"}); len(inds) != 0 {
+		t.Errorf("after dismissing: %+v", inds)
+	}
+}

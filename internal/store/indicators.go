@@ -146,6 +146,23 @@ func (s *Store) RemoveIndicator(ctx context.Context, org string, id int64) error
 	})
 }
 
+// RemoveFindingIndicators deletes the indicators that came from a
+// finding of the organisation (source "finding"), as when an analyst
+// dismisses it. It returns the number removed.
+func (s *Store) RemoveFindingIndicators(ctx context.Context, org string, findingID int64) (int64, error) {
+	const op = "removing a finding's indicators"
+	var n int64
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM indicators WHERE org = $1 AND finding_id = $2 AND source = 'finding'`, org, findingID)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // IndicatorFilter selects indicators for Indicators.
 type IndicatorFilter struct {
 	// Org is the reader: it sees its own indicators and every shared one.

@@ -1042,6 +1042,24 @@ func testIndicators(t *testing.T, s *Store) {
 	if got := list("who", time.Time{}); len(got) != 2 {
 		t.Errorf("after removal who sees %v", got)
 	}
+	// A dismissed finding's indicators go; others stay.
+	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-fake.nl", 90, "1")})[0]
+	fromFinding := ind("rivm", "shared", "domain", "rivm-fake.nl")
+	fromFinding.Source, fromFinding.FindingID = "finding", f.ID
+	if _, err := s.UpsertIndicator(ctx, fromFinding); err != nil {
+		t.Fatal(err)
+	}
+	manual := ind("rivm", "private", "domain", "rivm-fake.nl.example")
+	manual.FindingID = f.ID
+	if _, err := s.UpsertIndicator(ctx, manual); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RemoveFindingIndicators(ctx, "who", f.ID); err != nil || n != 0 {
+		t.Errorf("another organisation removed %d of rivm's indicators (%v)", n, err)
+	}
+	if n, err := s.RemoveFindingIndicators(ctx, "rivm", f.ID); err != nil || n != 1 {
+		t.Errorf("RemoveFindingIndicators = %d, %v; want 1 (the manual one stays)", n, err)
+	}
 	for _, bad := range []Indicator{
 		ind("rivm", "public", "domain", "x.nl"), ind("rivm", "private", "asn", "1"), ind("rivm", "private", "domain", ""),
 		{Org: "rivm", Scope: "private", Type: "domain", Value: "x.nl", TLP: "white"},

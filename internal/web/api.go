@@ -55,6 +55,10 @@ type Config struct {
 	Gather prometheus.Gatherer // nil: no /metrics
 	Logger *slog.Logger        // nil discards
 	Now    func() time.Time    // nil: time.Now
+	// OnStateChange, when set, is told of every state an analyst sets
+	// (confirm, dismiss), after the store has it: the daemon makes a
+	// confirmed finding an indicator and takes a dismissed one's away.
+	OnStateChange func(ctx context.Context, f store.Finding) error
 }
 
 // maxBody bounds request bodies.
@@ -270,6 +274,13 @@ func (s *server) setState(st store.State) func(http.ResponseWriter, *http.Reques
 		if err != nil {
 			s.storeError(w, err)
 			return
+		}
+		if s.cfg.OnStateChange != nil {
+			if err := s.cfg.OnStateChange(r.Context(), f); err != nil {
+				s.log.Error("api: after the state change", "org", o.Name, "finding", f.ID, "err", err)
+				writeError(w, http.StatusInternalServerError, "the state changed, but its indicators could not be updated; see the server log and try again")
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, f)
 	}

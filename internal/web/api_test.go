@@ -21,6 +21,10 @@ const (
 // newAPI serves the API over a real SQLite store with two organisations,
 // each with one finding.
 func newAPI(t *testing.T) (*httptest.Server, map[string]int64) {
+	return newAPIWith(t, nil)
+}
+
+func newAPIWith(t *testing.T, onState func(context.Context, store.Finding) error) (*httptest.Server, map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"), store.Options{})
@@ -40,6 +44,7 @@ func newAPI(t *testing.T) (*httptest.Server, map[string]int64) {
 		ids[m.Org] = created[0].ID
 	}
 	h, err := Handler(Config{Store: st, Orgs: []Org{{Name: "umc-a", Tokens: []string{tokA}}, {Name: "umc-b", Tokens: []string{tokB}}},
+		OnStateChange: onState,
 		Probe: func(_ context.Context, org, name string) (any, error) {
 			return map[string]string{"org": org, "name": name}, nil
 		}})
@@ -162,5 +167,22 @@ func TestPagination(t *testing.T) {
 	}
 	if code, _ := call(t, srv, "GET", "/api/v1/findings?after=garbage", tokA, ""); code != 400 {
 		t.Errorf("garbage cursor: %d, want 400", code)
+	}
+}
+
+// The daemon hears of each state an analyst sets, with the finding as
+// stored.
+func TestOnStateChange(t *testing.T) {
+	var got []string
+	srv, ids := newAPIWith(t, func(_ context.Context, f store.Finding) error {
+		got = append(got, f.Domain+" "+string(f.State))
+		return nil
+	})
+	id := jsonInt(ids["umc-a"])
+	call(t, srv, "POST", "/api/v1/findings/"+id+"/confirm", tokA, "")
+	call(t, srv, "POST", "/api/v1/findings/"+id+"/dismiss", tokA, "")
+	call(t, srv, "POST", "/api/v1/findings/"+jsonInt(ids["umc-b"])+"/dismiss", tokA, "") // not umc-a's
+	if strings.Join(got, ", ") != "rivm-coronatest.nl malicious, rivm-coronatest.nl dismissed" {
+		t.Errorf("hook calls: %v", got)
 	}
 }
