@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +43,8 @@ Flags:
                    with ward config check FILE)
     -data DIR      where generated API tokens are kept, and the SQLite
                    database when storage.path is relative (default ward-data)
-    -log-level L   debug, info, warn or error (default info)
+    -log-level L   debug, info, warn or error (default info); at run time,
+                   SIGUSR1 switches to debug and SIGUSR2 back to this level
 
 Examples:
     ward serve
@@ -60,15 +63,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+	var start slog.Level
+	if err := start.UnmarshalText([]byte(*level)); err != nil {
 		return usagef("-log-level %q: use debug, info, warn or error", *level)
 	}
+	lv := new(slog.LevelVar)
+	lv.Set(start)
 	var h slog.Handler = slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: lv})
 	if e.stderrTTY {
 		h = slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv})
 	}
 	logger := slog.New(h)
+	stopLevels := levelSignals(lv, start, logger)
+	defer stopLevels()
 
 	cfg := config.Default()
 	if *cfgPath != "" {
@@ -220,4 +227,31 @@ func orgToken(dir, org string) (token string, created bool, err error) {
 		return "", false, fmt.Errorf("writing the API token: %w", err)
 	}
 	return t, true, nil
+}
+
+// levelSignals lets an operator change the log level of a running daemon:
+// SIGUSR1 turns debug logging on, SIGUSR2 goes back to the start level.
+func levelSignals(lv *slog.LevelVar, start slog.Level, logger *slog.Logger) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-ch:
+				if s == syscall.SIGUSR1 {
+					lv.Set(slog.LevelDebug)
+				} else {
+					lv.Set(start)
+				}
+				logger.Log(context.Background(), max(lv.Level(), slog.LevelInfo), "log level changed", "level", lv.Level().String())
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,4 +156,30 @@ func startServe(t *testing.T, dir, cfg, until string) (base string, stderr *lock
 	stop()
 	t.Fatalf("ward serve did not log its API address and %q in 20 s:\n%s", until, stderr.String())
 	return "", nil, nil
+}
+
+// SIGUSR1 turns debug logging on in a running daemon; SIGUSR2 turns it off.
+func TestLevelSignals(t *testing.T) {
+	lv := new(slog.LevelVar)
+	lv.Set(slog.LevelInfo)
+	var buf lockedBuffer
+	stop := levelSignals(lv, slog.LevelInfo, slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: lv})))
+	defer stop()
+	wait := func(want slog.Level) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for lv.Level() != want && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if lv.Level() != want {
+			t.Fatalf("level %v, want %v", lv.Level(), want)
+		}
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	wait(slog.LevelDebug)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR2)
+	wait(slog.LevelInfo)
+	if !strings.Contains(buf.String(), "level=DEBUG") {
+		t.Errorf("the change was not logged: %s", buf.String())
+	}
 }
