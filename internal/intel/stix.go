@@ -428,13 +428,30 @@ func parseSTIXPattern(p string) (Type, string, error) {
 		return "", "", fmt.Errorf("pattern %q is not one bracketed comparison", clip(p, 80))
 	}
 	s = strings.TrimSpace(s[1 : len(s)-1])
-	eq := strings.IndexByte(s, '=')
-	q := strings.IndexByte(s, '\'')
-	if eq < 0 || q >= 0 && q < eq || eq > 0 && strings.ContainsAny(s[eq-1:eq], "!<>") {
+	// The object path: letters, digits, "-_:." and quoted segments.
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == '\'' {
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				break
+			}
+			i += j + 2
+			continue
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_:.", c) >= 0) {
+			break
+		}
+		i++
+	}
+	path := s[:i]
+	rest0 := strings.TrimSpace(s[i:])
+	if path == "" || !strings.HasPrefix(rest0, "=") {
 		return "", "", fmt.Errorf("pattern %q is not an equality comparison", clip(p, 80))
 	}
-	path := strings.TrimSpace(s[:eq])
-	lit, rest, err := stixLiteral(strings.TrimSpace(s[eq+1:]))
+	s = rest0[1:]
+	lit, rest, err := stixLiteral(strings.TrimSpace(s))
 	if err != nil {
 		return "", "", fmt.Errorf("pattern %q: %v", clip(p, 80), err)
 	}
