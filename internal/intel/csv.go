@@ -117,10 +117,10 @@ func WriteHosts(w io.Writer, inds []Indicator, opts HostsOptions) error {
 	return bw.Flush()
 }
 
-// printableOnly drops control characters (newlines above all).
+// printableOnly turns control characters (newlines above all) into spaces.
 func printableOnly(r rune) rune {
 	if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 || r == 0x85 {
-		return -1
+		return ' '
 	}
 	return r
 }
