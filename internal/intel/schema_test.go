@@ -21,7 +21,6 @@ import (
 )
 
 type schemaSet struct {
-	root  string
 	files map[string]map[string]any
 }
 

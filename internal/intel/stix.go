@@ -256,12 +256,12 @@ func WriteSTIX(w io.Writer, inds []Indicator, opts STIXOptions) error {
 	}
 	objs = append(objs, body...)
 
-	content, err := json.Marshal(objs)
-	if err != nil {
-		return fmt.Errorf("stix: encoding: %w", err)
+	// The bundle id follows the content: the ids and versions of its objects.
+	h := sha256.New()
+	for _, o := range objs {
+		fmt.Fprintf(h, "%s|%s|%s\n", o.ID, o.Modified, o.ValidUntil)
 	}
-	sum := sha256.Sum256(content)
-	bundle := stixBundle{Type: "bundle", ID: "bundle--" + newUUID5(wardNamespace, "bundle|"+string(sum[:])).String(), Objects: objs}
+	bundle := stixBundle{Type: "bundle", ID: "bundle--" + newUUID5(wardNamespace, "bundle|"+string(h.Sum(nil))).String(), Objects: objs}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
