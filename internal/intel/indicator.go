@@ -122,6 +122,13 @@ type Indicator struct {
 	Brand string `json:"brand,omitempty"`
 	// Description says why it is an indicator, for people.
 	Description string `json:"description,omitempty"`
+	// Updated is when this version of the indicator was recorded (STIX
+	// "modified", a TAXII version); zero: LastSeen, else FirstSeen.
+	Updated time.Time `json:"updated,omitzero"`
+	// Revoked marks an indicator withdrawn (a dismissed finding, a manual
+	// removal). Feeds that carry history (STIX, TAXII, MISP) publish it as
+	// revoked so that consumers stop blocking it; the others leave it out.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 // Errors of Parse, Guess and Validate, wrapped with the offending value.

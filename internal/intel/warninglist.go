@@ -244,14 +244,14 @@ func (w *Warninglist) Contains(in Indicator) bool {
 }
 
 // Select returns the indicators fit for export at now: valid (see
-// Validate), not expired (ValidUntil zero or after now) and not on the
+// Validate), not revoked, not expired (ValidUntil zero or after now) and not on the
 // warninglist (nil: no list). The result is sorted by type (in the order of
 // Types), value and organisation, so that writers produce the same output
 // for the same set.
 func Select(inds []Indicator, now time.Time, warn *Warninglist) []Indicator {
 	out := make([]Indicator, 0, len(inds))
 	for _, in := range inds {
-		if Validate(in) != nil {
+		if in.Revoked || Validate(in) != nil {
 			continue
 		}
 		if !in.ValidUntil.IsZero() && !in.ValidUntil.After(now) {

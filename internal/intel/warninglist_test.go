@@ -91,6 +91,7 @@ func TestSelect(t *testing.T) {
 		mk(TypeDomain, "Not-Normalised.example", time.Time{}), // invalid
 		mk(TypeSHA256, strings.Repeat("a", 64), time.Time{}),  // kept
 		mk(TypeDomain, "a-evil.example", time.Time{}),         // kept, sorted first
+		{Type: TypeDomain, Value: "withdrawn.example", Revoked: true},
 	}
 	got := Select(in, now, w)
 	var vals []string
