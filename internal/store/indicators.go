@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
+
+	"github.com/ward-health/ward/internal/intel"
 )
 
 // Indicator types and the values of Scope and TLP.
@@ -43,7 +46,47 @@ type Indicator struct {
 	LastSeen  time.Time `json:"last_seen"`
 	// ValidUntil is when it expires; zero: it does not.
 	ValidUntil time.Time `json:"valid_until"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	// UpdatedAt is when it last changed (recorded, seen again, revoked):
+	// the version feeds publish, and the order they page in.
+	UpdatedAt time.Time `json:"updated_at"`
+	// RevokedAt is when it was withdrawn (removed, its finding dismissed,
+	// gone from its import); zero: it stands. Revoked indicators stay so
+	// that feeds with history tell their consumers to stop blocking them.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+// Intel returns the indicator in the form the feed writers take.
+func (in Indicator) Intel() intel.Indicator {
+	return intel.Indicator{
+		Type: intel.Type(in.Type), Value: in.Value,
+		FirstSeen: in.FirstSeen, LastSeen: in.LastSeen,
+		Source: in.Source, Confidence: in.Confidence, TLP: in.TLP,
+		ValidUntil: in.ValidUntil, Scope: in.Scope, Org: in.Org,
+		Brand: in.Brand, Description: in.Description,
+		Updated: in.UpdatedAt, Revoked: !in.RevokedAt.IsZero(),
+	}
+}
+
+// FromIntel returns the store's form of x, owned by org with scope; the
+// fields x leaves empty get the store's defaults (scope private, TLP
+// amber, source manual).
+func FromIntel(x intel.Indicator) Indicator {
+	in := Indicator{
+		Org: x.Org, Scope: x.Scope, Type: string(x.Type), Value: x.Value,
+		Source: x.Source, Confidence: x.Confidence, TLP: x.TLP,
+		Brand: x.Brand, Description: x.Description,
+		FirstSeen: x.FirstSeen, LastSeen: x.LastSeen, ValidUntil: x.ValidUntil,
+	}
+	if in.Scope == "" {
+		in.Scope = "private"
+	}
+	if in.TLP == "" {
+		in.TLP = "amber"
+	}
+	if in.Source == "" {
+		in.Source = "manual"
+	}
+	return in
 }
 
 func checkIndicator(in Indicator) error {
@@ -77,13 +120,13 @@ func checkIndicator(in Indicator) error {
 }
 
 const indicatorCols = `id, org, scope, type, value, source, confidence, tlp, brand, description,
-	COALESCE(finding_id, 0), first_seen, last_seen, valid_until, updated_at`
+	COALESCE(finding_id, 0), first_seen, last_seen, valid_until, updated_at, revoked_at`
 
 func scanIndicator(r rowScanner) (Indicator, error) {
 	var in Indicator
 	var conf int64
 	err := r.Scan(&in.ID, &in.Org, &in.Scope, &in.Type, &in.Value, &in.Source, &conf, &in.TLP, &in.Brand, &in.Description,
-		&in.FindingID, timeScan{&in.FirstSeen}, timeScan{&in.LastSeen}, timeScan{&in.ValidUntil}, timeScan{&in.UpdatedAt})
+		&in.FindingID, timeScan{&in.FirstSeen}, timeScan{&in.LastSeen}, timeScan{&in.ValidUntil}, timeScan{&in.UpdatedAt}, timeScan{&in.RevokedAt})
 	in.Confidence = int(conf)
 	return in, err
 }
@@ -91,37 +134,18 @@ func scanIndicator(r rowScanner) (Indicator, error) {
 // UpsertIndicator adds an indicator, or updates the organisation's one of
 // the same type and value: last seen, the higher confidence, the later
 // expiry (none beats any), the wider scope, and the other fields as given.
-// Zero FirstSeen and LastSeen mean now.
+// A revoked indicator recorded again stands again. Zero FirstSeen and
+// LastSeen mean now.
 func (s *Store) UpsertIndicator(ctx context.Context, in Indicator) (Indicator, error) {
 	const op = "recording an indicator"
 	if err := checkIndicator(in); err != nil {
 		return Indicator{}, fmt.Errorf("%s: %w", op, err)
 	}
 	now := s.clock()
-	first, last := normTime(in.FirstSeen, now), normTime(in.LastSeen, now)
 	var out Indicator
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
-		var fid any
-		if in.FindingID != 0 {
-			fid = in.FindingID
-		}
 		var err error
-		out, err = scanIndicator(tx.QueryRowContext(ctx, `INSERT INTO indicators
-			(org, scope, type, value, source, confidence, tlp, brand, description, finding_id, first_seen, last_seen, valid_until, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-			ON CONFLICT (org, type, value) DO UPDATE SET
-				scope = CASE WHEN indicators.scope = 'shared' THEN 'shared' ELSE excluded.scope END,
-				source = excluded.source,
-				confidence = CASE WHEN excluded.confidence > indicators.confidence THEN excluded.confidence ELSE indicators.confidence END,
-				tlp = excluded.tlp, brand = excluded.brand, description = excluded.description,
-				finding_id = COALESCE(excluded.finding_id, indicators.finding_id),
-				last_seen = CASE WHEN excluded.last_seen > indicators.last_seen THEN excluded.last_seen ELSE indicators.last_seen END,
-				valid_until = CASE WHEN indicators.valid_until IS NULL OR excluded.valid_until IS NULL THEN NULL
-					WHEN excluded.valid_until > indicators.valid_until THEN excluded.valid_until ELSE indicators.valid_until END,
-				updated_at = excluded.updated_at
-			RETURNING `+indicatorCols,
-			in.Org, in.Scope, in.Type, in.Value, in.Source, in.Confidence, in.TLP, in.Brand, in.Description, fid,
-			s.d.timeArg(first), s.d.timeArg(last), s.d.timeArg(norm(in.ValidUntil)), s.d.timeArg(now)))
+		out, err = s.upsertIndicator(ctx, tx, in, now)
 		return err
 	})
 	if err != nil {
@@ -130,12 +154,80 @@ func (s *Store) UpsertIndicator(ctx context.Context, in Indicator) (Indicator, e
 	return out, nil
 }
 
-// RemoveIndicator deletes one of the organisation's indicators. Another
-// organisation's is ErrNotFound.
+// UpsertIndicators records many indicators as UpsertIndicator does, in
+// transactions of at most MaxBatch. An invalid indicator stops nothing:
+// it is counted in skipped and the first such error is returned with the
+// counts once the rest are recorded.
+func (s *Store) UpsertIndicators(ctx context.Context, ins []Indicator) (recorded, skipped int, err error) {
+	const op = "recording indicators"
+	var firstBad error
+	valid := make([]Indicator, 0, len(ins))
+	for _, in := range ins {
+		if err := checkIndicator(in); err != nil {
+			skipped++
+			if firstBad == nil {
+				firstBad = fmt.Errorf("%s: %s %q: %w", op, in.Type, clipText(in.Value, 80), err)
+			}
+			continue
+		}
+		valid = append(valid, in)
+	}
+	now := s.clock()
+	for len(valid) > 0 {
+		n := min(len(valid), MaxBatch)
+		err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+			for _, in := range valid[:n] {
+				if _, err := s.upsertIndicator(ctx, tx, in, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return recorded, skipped, fmt.Errorf("%s: %w", op, err)
+		}
+		recorded += n
+		valid = valid[n:]
+	}
+	return recorded, skipped, firstBad
+}
+
+func (s *Store) upsertIndicator(ctx context.Context, tx *sql.Tx, in Indicator, now time.Time) (Indicator, error) {
+	first, last := normTime(in.FirstSeen, now), normTime(in.LastSeen, now)
+	var fid any
+	if in.FindingID != 0 {
+		fid = in.FindingID
+	}
+	return scanIndicator(tx.QueryRowContext(ctx, `INSERT INTO indicators
+		(org, scope, type, value, source, confidence, tlp, brand, description, finding_id, first_seen, last_seen, valid_until, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (org, type, value) DO UPDATE SET
+			scope = CASE WHEN indicators.scope = 'shared' AND indicators.revoked_at IS NULL THEN 'shared' ELSE excluded.scope END,
+			source = excluded.source,
+			confidence = CASE WHEN excluded.confidence > indicators.confidence OR indicators.revoked_at IS NOT NULL
+				THEN excluded.confidence ELSE indicators.confidence END,
+			tlp = excluded.tlp, brand = excluded.brand, description = excluded.description,
+			finding_id = COALESCE(excluded.finding_id, indicators.finding_id),
+			last_seen = CASE WHEN excluded.last_seen > indicators.last_seen THEN excluded.last_seen ELSE indicators.last_seen END,
+			valid_until = CASE WHEN indicators.revoked_at IS NOT NULL THEN excluded.valid_until
+				WHEN indicators.valid_until IS NULL OR excluded.valid_until IS NULL THEN NULL
+				WHEN excluded.valid_until > indicators.valid_until THEN excluded.valid_until ELSE indicators.valid_until END,
+			updated_at = excluded.updated_at,
+			revoked_at = NULL
+		RETURNING `+indicatorCols,
+		in.Org, in.Scope, in.Type, in.Value, in.Source, in.Confidence, in.TLP, in.Brand, in.Description, fid,
+		s.d.timeArg(first), s.d.timeArg(last), s.d.timeArg(norm(in.ValidUntil)), s.d.timeArg(now)))
+}
+
+// RemoveIndicator revokes one of the organisation's indicators: it
+// leaves the blocking feeds and is published as revoked in the others.
+// Another organisation's, or one already revoked, is ErrNotFound.
 func (s *Store) RemoveIndicator(ctx context.Context, org string, id int64) error {
 	const op = "removing an indicator"
+	now := s.d.timeArg(s.clock())
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM indicators WHERE id = $1 AND org = $2`, id, org)
+		res, err := tx.ExecContext(ctx, `UPDATE indicators SET revoked_at = $3, updated_at = $3
+			WHERE id = $1 AND org = $2 AND revoked_at IS NULL`, id, org, now)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -146,14 +238,42 @@ func (s *Store) RemoveIndicator(ctx context.Context, org string, id int64) error
 	})
 }
 
-// RemoveFindingIndicators deletes the indicators that came from a
-// finding of the organisation (source "finding"), as when an analyst
-// dismisses it. It returns the number removed.
+// RemoveFindingIndicators revokes the indicators that came from a finding
+// of the organisation (source "finding"), as when an analyst dismisses it.
+// It returns the number revoked.
 func (s *Store) RemoveFindingIndicators(ctx context.Context, org string, findingID int64) (int64, error) {
 	const op = "removing a finding's indicators"
+	now := s.d.timeArg(s.clock())
 	var n int64
 	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM indicators WHERE org = $1 AND finding_id = $2 AND source = 'finding'`, org, findingID)
+		res, err := tx.ExecContext(ctx, `UPDATE indicators SET revoked_at = $3, updated_at = $3
+			WHERE org = $1 AND finding_id = $2 AND source = 'finding' AND revoked_at IS NULL`, org, findingID, now)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// RevokeStale revokes the organisation's standing indicators of a source
+// last seen before before: what a full import no longer lists. It returns
+// the number revoked.
+func (s *Store) RevokeStale(ctx context.Context, org, source string, before time.Time) (int64, error) {
+	const op = "revoking indicators gone from their source"
+	if err := checkText("org", org, MaxOrgLen, true); err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := checkText("source", source, MaxSourceLen, true); err != nil {
+		return 0, fmt.Errorf("%s: %w", op, err)
+	}
+	now := s.d.timeArg(s.clock())
+	var n int64
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE indicators SET revoked_at = $4, updated_at = $4
+			WHERE org = $1 AND source = $2 AND last_seen < $3 AND revoked_at IS NULL`,
+			org, source, s.d.timeArg(norm(before)), now)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -171,14 +291,29 @@ type IndicatorFilter struct {
 	Now time.Time
 	// Types, when not empty, keeps those types.
 	Types []string
+	// Values, when not empty (at most MaxFilterValues), keeps those
+	// values.
+	Values []string
+	// Revoked includes revoked indicators; by default they are left out.
+	Revoked bool
 	// Limit is at most MaxQueryLimit; zero means MaxQueryLimit.
 	Limit int
-	// AfterID continues a listing after the indicator of that ID.
+	// AfterID continues a listing after the indicator of that ID. With
+	// ByUpdate it breaks ties of UpdatedAfter.
 	AfterID int64
+	// ByUpdate lists by (UpdatedAt, ID) instead of ID, after
+	// (UpdatedAfter, AfterID) and up to UpdatedUntil when not zero: the
+	// order in which feeds page.
+	ByUpdate     bool
+	UpdatedAfter time.Time
+	UpdatedUntil time.Time
 }
 
-// Indicators lists what an organisation may see, by ID: its own and the
-// shared ones of every organisation.
+// MaxFilterValues bounds IndicatorFilter.Values.
+const MaxFilterValues = 256
+
+// Indicators lists what an organisation may see: its own and the shared
+// ones of every organisation.
 func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]Indicator, error) {
 	const op = "listing indicators"
 	if err := checkText("org", f.Org, MaxOrgLen, true); err != nil {
@@ -191,28 +326,61 @@ func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]Indicator,
 	if err := checkLimit("limit", limit); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	q := `SELECT ` + indicatorCols + ` FROM indicators WHERE (org = $1 OR scope = 'shared') AND id > $2`
-	args := []any{f.Org, f.AfterID}
-	if !f.Now.IsZero() {
-		args = append(args, s.d.timeArg(norm(f.Now)))
-		q += fmt.Sprintf(` AND (valid_until IS NULL OR valid_until > $%d)`, len(args))
+	if len(f.Values) > MaxFilterValues {
+		return nil, fmt.Errorf("%s: %w", op, invalidf("%d values: ask for at most %d at a time", len(f.Values), MaxFilterValues))
 	}
-	if len(f.Types) > 0 {
-		q += ` AND type IN (`
-		for i, t := range f.Types {
-			if !slices.Contains(IndicatorTypes, t) {
-				return nil, fmt.Errorf("%s: %w", op, invalidf("type %q: use one of %v", t, IndicatorTypes))
-			}
-			args = append(args, t)
+	q := `SELECT ` + indicatorCols + ` FROM indicators WHERE (org = $1 OR scope = 'shared')`
+	args := []any{f.Org}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	in := func(col string, vs []string) {
+		q += ` AND ` + col + ` IN (`
+		for i, v := range vs {
 			if i > 0 {
 				q += ", "
 			}
-			q += fmt.Sprintf("$%d", len(args))
+			q += arg(v)
 		}
 		q += `)`
 	}
-	args = append(args, limit)
-	q += fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args))
+	if f.ByUpdate {
+		after := s.d.timeArg(norm(f.UpdatedAfter))
+		if f.UpdatedAfter.IsZero() {
+			after = s.d.timeArg(time.Unix(0, 0))
+		}
+		a, id := arg(after), arg(f.AfterID)
+		q += ` AND (updated_at > ` + a + ` OR (updated_at = ` + a + ` AND id > ` + id + `))`
+		if !f.UpdatedUntil.IsZero() {
+			q += ` AND updated_at <= ` + arg(s.d.timeArg(norm(f.UpdatedUntil)))
+		}
+	} else {
+		q += ` AND id > ` + arg(f.AfterID)
+	}
+	if !f.Revoked {
+		q += ` AND revoked_at IS NULL`
+	}
+	if !f.Now.IsZero() {
+		q += ` AND (valid_until IS NULL OR valid_until > ` + arg(s.d.timeArg(norm(f.Now))) + `)`
+	}
+	if len(f.Types) > 0 {
+		for _, t := range f.Types {
+			if !slices.Contains(IndicatorTypes, t) {
+				return nil, fmt.Errorf("%s: %w", op, invalidf("type %q: use one of %v", t, IndicatorTypes))
+			}
+		}
+		in("type", f.Types)
+	}
+	if len(f.Values) > 0 {
+		in("value", f.Values)
+	}
+	if f.ByUpdate {
+		q += ` ORDER BY updated_at, id`
+	} else {
+		q += ` ORDER BY id`
+	}
+	q += ` LIMIT ` + arg(limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -227,4 +395,15 @@ func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]Indicator,
 		out = append(out, in)
 	}
 	return out, rows.Err()
+}
+
+// clipText shortens s to at most n bytes on a rune boundary, for messages.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

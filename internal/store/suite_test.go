@@ -1042,6 +1042,23 @@ func testIndicators(t *testing.T, s *Store) {
 	if got := list("who", time.Time{}); len(got) != 2 {
 		t.Errorf("after removal who sees %v", got)
 	}
+	// A removed indicator is revoked, not forgotten: feeds with history
+	// still list it, marked; removing it again is ErrNotFound; recording
+	// it again makes it stand.
+	rev, err := s.Indicators(ctx, IndicatorFilter{Org: "rivm", Revoked: true})
+	if err != nil || len(rev) != 1 || rev[0].RevokedAt.IsZero() || !rev[0].Intel().Revoked || rev[0].UpdatedAt.Before(b.UpdatedAt) {
+		t.Errorf("revoked listing = %+v, %v", rev, err)
+	}
+	if err := s.RemoveIndicator(ctx, "rivm", a.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removing a revoked indicator again: %v", err)
+	}
+	again, err := s.UpsertIndicator(ctx, ind("rivm", "private", "domain", "rivm-coronatest.nl"))
+	if err != nil || again.ID != a.ID || !again.RevokedAt.IsZero() || again.Scope != "private" {
+		t.Errorf("recorded again after revocation: %+v, %v", again, err)
+	}
+	if got := list("who", time.Time{}); len(got) != 2 {
+		t.Errorf("a private indicator recorded again after a shared one was revoked is visible to who: %v", got)
+	}
 	// A dismissed finding's indicators go; others stay.
 	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-fake.nl", 90, "1")})[0]
 	fromFinding := ind("rivm", "shared", "domain", "rivm-fake.nl")
@@ -1060,6 +1077,7 @@ func testIndicators(t *testing.T, s *Store) {
 	if n, err := s.RemoveFindingIndicators(ctx, "rivm", f.ID); err != nil || n != 1 {
 		t.Errorf("RemoveFindingIndicators = %d, %v; want 1 (the manual one stays)", n, err)
 	}
+	testIndicatorPaging(t, s, ind)
 	for _, bad := range []Indicator{
 		ind("rivm", "public", "domain", "x.nl"), ind("rivm", "private", "asn", "1"), ind("rivm", "private", "domain", ""),
 		{Org: "rivm", Scope: "private", Type: "domain", Value: "x.nl", TLP: "white"},
@@ -1067,5 +1085,96 @@ func testIndicators(t *testing.T, s *Store) {
 		if _, err := s.UpsertIndicator(ctx, bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("UpsertIndicator(%+v) = %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// testIndicatorPaging covers what feeds need: bulk recording, paging by
+// update time without losing or repeating an indicator, lookups by value,
+// and withdrawing what a full import no longer lists.
+func testIndicatorPaging(t *testing.T, s *Store, ind func(org, scope, typ, value string) Indicator) {
+	ctx := ctxT(t)
+	var batch []Indicator
+	for i := range 250 {
+		batch = append(batch, ind("import/cert", "shared", "domain", fmt.Sprintf("phish-%03d.example", i)))
+	}
+	batch = append(batch, ind("import/cert", "shared", "domain", ""))
+	for i := range batch {
+		batch[i].Source = "import cert"
+	}
+	n, skipped, err := s.UpsertIndicators(ctx, batch)
+	if n != 250 || skipped != 1 || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("UpsertIndicators = %d, %d, %v; want 250 recorded, the empty one skipped and named", n, skipped, err)
+	}
+	// Page by update, 40 at a time: every indicator exactly once, in
+	// (UpdatedAt, ID) order, even though all 250 share one update time.
+	seen := map[int64]bool{}
+	f := IndicatorFilter{Org: "rivm", ByUpdate: true, Limit: 40}
+	var prev Indicator
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("paging does not end")
+		}
+		got, err := s.Indicators(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		for _, in := range got {
+			if seen[in.ID] {
+				t.Fatalf("indicator %d listed twice", in.ID)
+			}
+			seen[in.ID] = true
+			if in.UpdatedAt.Before(prev.UpdatedAt) || (in.UpdatedAt.Equal(prev.UpdatedAt) && in.ID < prev.ID) {
+				t.Fatalf("out of order: %d after %d", in.ID, prev.ID)
+			}
+			prev = in
+		}
+		f.UpdatedAfter, f.AfterID = prev.UpdatedAt, prev.ID
+	}
+	all, err := s.Indicators(ctx, IndicatorFilter{Org: "rivm"})
+	if err != nil || len(seen) != len(all) {
+		t.Errorf("paging by update saw %d indicators, listing by ID %d (%v)", len(seen), len(all), err)
+	}
+	// Lookups by value.
+	got, err := s.Indicators(ctx, IndicatorFilter{Org: "who", Types: []string{"domain"}, Values: []string{"phish-007.example", "nope.example"}})
+	if err != nil || len(got) != 1 || got[0].Value != "phish-007.example" {
+		t.Errorf("lookup by value = %+v, %v", got, err)
+	}
+	if _, err := s.Indicators(ctx, IndicatorFilter{Org: "who", Values: make([]string, MaxFilterValues+1)}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("too many values: %v", err)
+	}
+	// A later full import lists only the first 200: the other 50 are
+	// revoked, and only those of that organisation and source.
+	clk := s.now
+	later := s.clock().Add(time.Hour)
+	s.now = func() time.Time { return later }
+	defer func() { s.now = clk }()
+	if _, _, err := s.UpsertIndicators(ctx, batch[:200]); err != nil {
+		t.Fatal(err)
+	}
+	other := ind("rivm", "private", "domain", "kept.example")
+	other.Source = "import cert"
+	if _, err := s.UpsertIndicator(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RevokeStale(ctx, "import/cert", "import cert", later); err != nil || n != 50 {
+		t.Errorf("RevokeStale = %d, %v; want 50", n, err)
+	}
+	if got, _ := s.Indicators(ctx, IndicatorFilter{Org: "import/cert"}); len(got) != 200 {
+		t.Errorf("%d standing after the stale ones were revoked, want 200", len(got))
+	}
+	// The revocations are new versions: a feed reader paging from where it
+	// stopped sees them.
+	got, err = s.Indicators(ctx, IndicatorFilter{Org: "rivm", ByUpdate: true, UpdatedAfter: prev.UpdatedAt, AfterID: prev.ID, Revoked: true})
+	revoked := 0
+	for _, in := range got {
+		if !in.RevokedAt.IsZero() {
+			revoked++
+		}
+	}
+	if err != nil || revoked != 50 {
+		t.Errorf("paging on after the revocation: %d revoked of %d, %v", revoked, len(got), err)
 	}
 }
