@@ -9,8 +9,10 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -58,6 +60,9 @@ type Organisation struct {
 	BrandsFile string `yaml:"brands_file"`
 	// Brands are brands given inline, with the brands file's fields.
 	Brands []BrandSpec `yaml:"brands"`
+	// RPZKey names the TSIG key (under feeds.rpz.dns.keys) with which
+	// the organisation's resolvers transfer its zone.
+	RPZKey string `yaml:"rpz_key"`
 	// OwnDomains are the organisation's own mail and web domains (for
 	// mail triage: a display name naming them from outside is suspect).
 	OwnDomains []string `yaml:"own_domains"`
@@ -200,6 +205,113 @@ type Feeds struct {
 	// ValidFor is how long such an indicator lasts after its finding was
 	// last found malicious; default 2160h (90 days).
 	ValidFor time.Duration `yaml:"valid_for"`
+	// MailVerdicts are the verdicts of mail submitted to the API whose
+	// indicators (link URLs, attachment hashes, the sender) are recorded;
+	// default [malicious, phishing]; [] turns it off.
+	MailVerdicts []string `yaml:"mail_verdicts"`
+	// ExportTLP is the narrowest TLP the feeds carry: clear, green, amber
+	// (default) or amber+strict. Red indicators are never exported.
+	ExportTLP string `yaml:"export_tlp"`
+	// Warninglist holds names never exported or blocked.
+	Warninglist Warninglist `yaml:"warninglist"`
+	// RPZ is the DNS response policy zone.
+	RPZ RPZ `yaml:"rpz"`
+	// Imports are feeds of others that ward reads on a schedule.
+	Imports []Import `yaml:"imports"`
+}
+
+// Warninglist configures the names ward never exports or blocks, on top of
+// the built-in list and every organisation's official brand domains.
+type Warninglist struct {
+	// TopLists are files of popular benign domains (Tranco or Umbrella
+	// exports: "rank,domain" or one domain per line), relative to the
+	// configuration file.
+	TopLists []string `yaml:"top_lists"`
+	// TopN is how many lines of each top list are read; default 10000.
+	TopN int `yaml:"top_n"`
+	// Domains are more names never blocked, each with its subdomains.
+	Domains []string `yaml:"domains"`
+}
+
+// RPZ configures the response policy zones: one per organisation, named
+// ORG.ORIGIN, served over HTTP (/feeds/rpz) and, with dns.listen, by zone
+// transfer.
+type RPZ struct {
+	// Origin is the parent of the zones' names; default rpz.ward.invalid.
+	Origin string `yaml:"origin"`
+	// WalledGarden is a host name blocked names are sent to (a page that
+	// tells staff why); empty: blocked names answer NXDOMAIN.
+	WalledGarden string `yaml:"walled_garden"`
+	// Passthru are names resolvers must answer normally whatever other
+	// policy zones say.
+	Passthru []string `yaml:"passthru"`
+	// TTL of the records; default 5m.
+	TTL time.Duration `yaml:"ttl"`
+	// DNS serves the zones by AXFR and IXFR.
+	DNS RPZDNS `yaml:"dns"`
+}
+
+// RPZDNS configures the zone-transfer server.
+type RPZDNS struct {
+	// Listen is the UDP and TCP address, e.g. 0.0.0.0:5353; empty: no
+	// DNS server.
+	Listen string `yaml:"listen"`
+	// Keys are TSIG keys; an organisation's rpz_key names the one its
+	// resolvers sign with.
+	Keys []TSIGKey `yaml:"keys"`
+	// AllowUnsigned are address prefixes that may transfer without TSIG,
+	// e.g. [127.0.0.1/32]; default none.
+	AllowUnsigned []string `yaml:"allow_unsigned"`
+	// Notify are resolvers (host:port) told of every new serial.
+	Notify []string `yaml:"notify"`
+}
+
+// TSIGKey is a shared secret for signed zone transfers.
+type TSIGKey struct {
+	// Name as the resolver's configuration names it, e.g. ward-rpz.
+	Name string `yaml:"name"`
+	// Algorithm: hmac-sha256 (default), hmac-sha512 or hmac-sha1.
+	Algorithm string `yaml:"algorithm"`
+	// Secret in base64 (use ${ENV}), e.g. from `tsig-keygen`.
+	Secret string `yaml:"secret"`
+}
+
+// Import is a feed of others read on a schedule.
+type Import struct {
+	// Name identifies it in logs, metrics and the indicators' source.
+	Name string `yaml:"name"`
+	// URL is an http(s) URL or a local path.
+	URL string `yaml:"url"`
+	// Format: misp (a MISP feed directory), stix (a bundle), taxii (a
+	// TAXII 2.1 server) or list (one indicator per line).
+	Format string `yaml:"format"`
+	// Collection is the TAXII collection's id or title.
+	Collection string `yaml:"collection"`
+	// APIRoot is the TAXII API root URL; default: from discovery.
+	APIRoot string `yaml:"api_root"`
+	// Token is sent as a bearer token; Username and Password as basic
+	// authentication (use ${ENV}).
+	Token    string `yaml:"token"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Headers are extra request headers.
+	Headers map[string]string `yaml:"headers"`
+	// Every is how often it is read; default 1h.
+	Every time.Duration `yaml:"every"`
+	// Org, when set, keeps the indicators private to that organisation;
+	// empty: every organisation uses them.
+	Org string `yaml:"org"`
+	// TLP given to indicators the feed does not mark; default amber.
+	TLP string `yaml:"tlp"`
+	// Reshare puts the imported indicators in ward's own feeds too;
+	// default false: they serve mail triage and scoring only.
+	Reshare bool `yaml:"reshare"`
+	// MaxBytes bounds one download; default 64 MiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxIndicators bounds one read; default 1000000.
+	MaxIndicators int `yaml:"max_indicators"`
+	// Timeout of one read; default 2m.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Auto reports whether findings become indicators.
@@ -296,6 +408,45 @@ func (c *Config) setDefaults() {
 	if c.Feeds.ValidFor == 0 {
 		c.Feeds.ValidFor = 90 * 24 * time.Hour
 	}
+	fd := &c.Feeds
+	if fd.MailVerdicts == nil {
+		fd.MailVerdicts = []string{"malicious", "phishing"}
+	}
+	if fd.ExportTLP == "" {
+		fd.ExportTLP = "amber"
+	}
+	if fd.Warninglist.TopN == 0 {
+		fd.Warninglist.TopN = 10000
+	}
+	if fd.RPZ.Origin == "" {
+		fd.RPZ.Origin = "rpz.ward.invalid"
+	}
+	if fd.RPZ.TTL == 0 {
+		fd.RPZ.TTL = 5 * time.Minute
+	}
+	for i := range fd.RPZ.DNS.Keys {
+		if fd.RPZ.DNS.Keys[i].Algorithm == "" {
+			fd.RPZ.DNS.Keys[i].Algorithm = "hmac-sha256"
+		}
+	}
+	for i := range fd.Imports {
+		im := &fd.Imports[i]
+		if im.Every == 0 {
+			im.Every = time.Hour
+		}
+		if im.TLP == "" {
+			im.TLP = "amber"
+		}
+		if im.MaxBytes == 0 {
+			im.MaxBytes = 64 << 20
+		}
+		if im.MaxIndicators == 0 {
+			im.MaxIndicators = 1_000_000
+		}
+		if im.Timeout == 0 {
+			im.Timeout = 2 * time.Minute
+		}
+	}
 	if c.Storage.Driver == "" {
 		c.Storage.Driver = "sqlite"
 	}
@@ -306,6 +457,9 @@ func (c *Config) setDefaults() {
 		c.API.Listen = "127.0.0.1:8080"
 	}
 }
+
+// keyName is a TSIG key name: a domain name of lower-case labels.
+var keyName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?){0,5}$`)
 
 var slug = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -434,6 +588,7 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	if c.Feeds.ValidFor < time.Hour {
 		fieldErr("feeds.valid_for", fmt.Sprintf("%v is too short: at least 1h", c.Feeds.ValidFor))
 	}
+	c.checkFeeds(orgs, fieldErr)
 	switch c.Storage.Driver {
 	case "sqlite":
 		if c.Storage.Path == "" {
@@ -455,5 +610,128 @@ func checkURL(path, s string, fieldErr func(path, msg string)) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fieldErr(path, fmt.Sprintf("%q is not an http(s) URL", s))
+	}
+}
+
+func (c *Config) checkFeeds(orgs map[string]bool, fieldErr func(path, msg string)) {
+	fd := c.Feeds
+	for i, v := range fd.MailVerdicts {
+		if v != "malicious" && v != "phishing" && v != "suspicious" {
+			fieldErr(fmt.Sprintf("feeds.mail_verdicts[%d]", i), fmt.Sprintf("%q: use malicious, phishing or suspicious", v))
+		}
+	}
+	switch fd.ExportTLP {
+	case "clear", "green", "amber", "amber+strict":
+	default:
+		fieldErr("feeds.export_tlp", fmt.Sprintf("%q: use clear, green, amber or amber+strict (red is never exported)", fd.ExportTLP))
+	}
+	if fd.Warninglist.TopN < 1 || fd.Warninglist.TopN > 1_000_000 {
+		fieldErr("feeds.warninglist.top_n", fmt.Sprintf("%d is out of range: 1 to 1000000", fd.Warninglist.TopN))
+	}
+	for i, d := range fd.Warninglist.Domains {
+		if _, err := brand.NormalizeDomain(d); err != nil {
+			fieldErr(fmt.Sprintf("feeds.warninglist.domains[%d]", i), err.Error())
+		}
+	}
+	rpz := fd.RPZ
+	if _, err := brand.NormalizeDomain(rpz.Origin); err != nil {
+		fieldErr("feeds.rpz.origin", err.Error())
+	}
+	if rpz.WalledGarden != "" {
+		if _, err := brand.NormalizeDomain(rpz.WalledGarden); err != nil {
+			fieldErr("feeds.rpz.walled_garden", err.Error()+": give a host name, e.g. blocked.hospital.example")
+		}
+	}
+	for i, d := range rpz.Passthru {
+		if _, err := brand.NormalizeDomain(d); err != nil {
+			fieldErr(fmt.Sprintf("feeds.rpz.passthru[%d]", i), err.Error())
+		}
+	}
+	if rpz.TTL < time.Second || rpz.TTL > 24*time.Hour {
+		fieldErr("feeds.rpz.ttl", fmt.Sprintf("%v is out of range: 1s to 24h", rpz.TTL))
+	}
+	if rpz.DNS.Listen != "" {
+		if _, _, err := net.SplitHostPort(rpz.DNS.Listen); err != nil {
+			fieldErr("feeds.rpz.dns.listen", fmt.Sprintf("%q is not host:port, e.g. 0.0.0.0:5353", rpz.DNS.Listen))
+		}
+	}
+	keys := map[string]bool{}
+	for i, k := range rpz.DNS.Keys {
+		p := fmt.Sprintf("feeds.rpz.dns.keys[%d]", i)
+		if !keyName.MatchString(k.Name) || keys[k.Name] {
+			fieldErr(p+".name", fmt.Sprintf("%q: give each key its own name, a domain-name-like label such as ward-rpz", k.Name))
+		}
+		keys[k.Name] = true
+		switch k.Algorithm {
+		case "hmac-sha256", "hmac-sha512", "hmac-sha1":
+		default:
+			fieldErr(p+".algorithm", fmt.Sprintf("%q: use hmac-sha256, hmac-sha512 or hmac-sha1", k.Algorithm))
+		}
+		if b, err := base64.StdEncoding.DecodeString(k.Secret); err != nil || len(b) < 16 {
+			fieldErr(p+".secret", "not base64 of at least 16 bytes: make one with `tsig-keygen` or `openssl rand -base64 32`")
+		}
+	}
+	for i, o := range c.Organisations {
+		if o.RPZKey != "" && !keys[o.RPZKey] {
+			fieldErr(fmt.Sprintf("organisations[%d].rpz_key", i), fmt.Sprintf("no key named %q under feeds.rpz.dns.keys", o.RPZKey))
+		}
+	}
+	for i, a := range rpz.DNS.AllowUnsigned {
+		if _, err := netip.ParsePrefix(a); err != nil {
+			fieldErr(fmt.Sprintf("feeds.rpz.dns.allow_unsigned[%d]", i), fmt.Sprintf("%q is not an address prefix, e.g. 127.0.0.1/32", a))
+		}
+	}
+	for i, n := range rpz.DNS.Notify {
+		if _, _, err := net.SplitHostPort(n); err != nil {
+			fieldErr(fmt.Sprintf("feeds.rpz.dns.notify[%d]", i), fmt.Sprintf("%q is not host:port, e.g. 10.0.0.53:53", n))
+		}
+	}
+	names := map[string]bool{}
+	for i, im := range fd.Imports {
+		p := fmt.Sprintf("feeds.imports[%d]", i)
+		switch {
+		case !slug.MatchString(im.Name):
+			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens", im.Name))
+		case names[im.Name]:
+			fieldErr(p+".name", fmt.Sprintf("%q is used twice: give each import its own name", im.Name))
+		}
+		names[im.Name] = true
+		if im.URL == "" {
+			fieldErr(p+".url", "missing: give an http(s) URL or a file path")
+		} else if strings.Contains(im.URL, "://") && !strings.HasPrefix(im.URL, "file://") {
+			checkURL(p+".url", im.URL, fieldErr)
+		}
+		switch im.Format {
+		case "misp", "stix", "list":
+		case "taxii":
+			if im.Collection == "" {
+				fieldErr(p+".collection", "missing: give the TAXII collection's id or title")
+			}
+		default:
+			fieldErr(p+".format", fmt.Sprintf("%q: use misp, stix, taxii or list", im.Format))
+		}
+		if im.APIRoot != "" {
+			checkURL(p+".api_root", im.APIRoot, fieldErr)
+		}
+		if im.Every < time.Minute {
+			fieldErr(p+".every", fmt.Sprintf("%v is too short: at least 1m", im.Every))
+		}
+		if im.Org != "" && !orgs[im.Org] {
+			fieldErr(p+".org", fmt.Sprintf("no organisation named %q", im.Org))
+		}
+		switch im.TLP {
+		case "clear", "green", "amber", "amber+strict", "red":
+		default:
+			fieldErr(p+".tlp", fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", im.TLP))
+		}
+		if im.MaxBytes < 1<<10 || im.MaxBytes > 1<<30 {
+			fieldErr(p+".max_bytes", fmt.Sprintf("%d is out of range: 1024 to 1073741824", im.MaxBytes))
+		}
+		if im.MaxIndicators < 1 || im.MaxIndicators > 10_000_000 {
+			fieldErr(p+".max_indicators", fmt.Sprintf("%d is out of range: 1 to 10000000", im.MaxIndicators))
+		}
+		if im.Timeout < time.Second || im.Timeout > time.Hour {
+			fieldErr(p+".timeout", fmt.Sprintf("%v is out of range: 1s to 1h", im.Timeout))
+		}
 	}
 }

@@ -22,6 +22,7 @@ func TestExampleParses(t *testing.T) {
 	}
 	c, err := Parse(path, data, env(map[string]string{
 		"WARD_UMC_TOKEN": "0123456789abcdef0123", "WARD_HOOK_ID": "abc", "WARD_SMTP_PASSWORD": "s3cr$t",
+		"WARD_RPZ_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0Cg==",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,17 @@ func TestProblems(t *testing.T) {
 		{"resolver", base + "enrichment:\n  resolvers: [\"9.9.9.9\"]\n", nil, `enrichment.resolvers[0]: "9.9.9.9" is not host:port`},
 		{"postgres without dsn", base + "storage:\n  driver: postgres\n", nil, "storage.dsn: missing"},
 		{"listen", base + "api:\n  listen: 8080\n", nil, `c.yaml:5: api.listen: "8080" is not host:port`},
+		{"export tlp", base + "feeds:\n  export_tlp: red\n", nil, `c.yaml:5: feeds.export_tlp: "red": use clear, green, amber or amber+strict (red is never exported)`},
+		{"mail verdict", base + "feeds:\n  mail_verdicts: [spam]\n", nil, `feeds.mail_verdicts[0]: "spam": use malicious, phishing or suspicious`},
+		{"top list", base + "feeds:\n  warninglist:\n    top_lists: [nope.csv]\n", nil, "c.yaml:6: feeds.warninglist.top_lists[0]:"},
+		{"rpz origin", base + "feeds:\n  rpz:\n    origin: \"bad origin\"\n", nil, "c.yaml:6: feeds.rpz.origin:"},
+		{"tsig secret", base + "feeds:\n  rpz:\n    dns:\n      keys: [{name: k, secret: \"c2hvcnQ=\"}]\n", nil, "feeds.rpz.dns.keys[0].secret: not base64 of at least 16 bytes"},
+		{"rpz key", base + "    rpz_key: nope\n", nil, `organisations[0].rpz_key: no key named "nope"`},
+		{"unsigned prefix", base + "feeds:\n  rpz:\n    dns:\n      allow_unsigned: [localhost]\n", nil, `feeds.rpz.dns.allow_unsigned[0]: "localhost" is not an address prefix`},
+		{"import format", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: csv}\n", nil, `c.yaml:6: feeds.imports[0].format: "csv": use misp, stix, taxii or list`},
+		{"taxii collection", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: taxii}\n", nil, "feeds.imports[0].collection: missing"},
+		{"import org", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: list, org: other}\n", nil, `feeds.imports[0].org: no organisation named "other"`},
+		{"import every", base + "feeds:\n  imports:\n    - {name: cert, url: l.txt, format: list, every: 1s}\n", nil, "feeds.imports[0].every: 1s is too short"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(filepath.Join(t.TempDir(), "c.yaml"), []byte(tc.yaml), env(tc.env))

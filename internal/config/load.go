@@ -139,6 +139,23 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	for i := range c.Organisations {
 		c.Organisations[i].loadBrands(base, fmt.Sprintf("organisations[%d]", i), fieldErr)
 	}
+	rel := func(path string) string {
+		if path == "" || filepath.IsAbs(path) {
+			return path
+		}
+		return filepath.Join(base, path)
+	}
+	for i, f := range c.Feeds.Warninglist.TopLists {
+		c.Feeds.Warninglist.TopLists[i] = rel(f)
+		if _, err := os.Stat(c.Feeds.Warninglist.TopLists[i]); err != nil {
+			fieldErr(fmt.Sprintf("feeds.warninglist.top_lists[%d]", i), err.Error()+": give a top-domain list file (e.g. Tranco's top-1m.csv)")
+		}
+	}
+	for i, im := range c.Feeds.Imports {
+		if !strings.Contains(im.URL, "://") {
+			c.Feeds.Imports[i].URL = rel(im.URL)
+		}
+	}
 	if len(probs) > 0 {
 		sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 		return nil, &Error{probs}

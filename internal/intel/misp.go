@@ -211,15 +211,11 @@ func WriteMISPFeed(dir string, events []MISPEvent) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("misp feed: %w", err)
 	}
-	manifest := map[string]mispManifestEntry{}
-	var hashes bytes.Buffer
+	manifest, hashes, err := MISPIndex(events)
+	if err != nil {
+		return err
+	}
 	for _, ev := range events {
-		if _, err := parseUUID(ev.UUID); err != nil || strings.ToLower(ev.UUID) != ev.UUID {
-			return fmt.Errorf("misp feed: event uuid %q is not a lower-case UUID", clip(ev.UUID, 60))
-		}
-		if _, dup := manifest[ev.UUID]; dup {
-			return fmt.Errorf("misp feed: event uuid %s appears twice", ev.UUID)
-		}
 		var b bytes.Buffer
 		if err := WriteMISPEvent(&b, ev); err != nil {
 			return err
@@ -227,30 +223,48 @@ func WriteMISPFeed(dir string, events []MISPEvent) error {
 		if err := writeFileAtomic(filepath.Join(dir, ev.UUID+".json"), b.Bytes()); err != nil {
 			return fmt.Errorf("misp feed: %w", err)
 		}
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "hashes.csv"), hashes); err != nil {
+		return fmt.Errorf("misp feed: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "manifest.json"), manifest); err != nil {
+		return fmt.Errorf("misp feed: %w", err)
+	}
+	return nil
+}
+
+// MISPIndex returns a MISP feed's manifest.json and hashes.csv for events,
+// as WriteMISPFeed writes them (a server serving the feed live uses it).
+// Event UUIDs must be distinct lower-case UUIDs: they name the event
+// files.
+func MISPIndex(events []MISPEvent) (manifest, hashes []byte, err error) {
+	entries := map[string]mispManifestEntry{}
+	var hb bytes.Buffer
+	for _, ev := range events {
+		if _, err := parseUUID(ev.UUID); err != nil || strings.ToLower(ev.UUID) != ev.UUID {
+			return nil, nil, fmt.Errorf("misp feed: event uuid %q is not a lower-case UUID", clip(ev.UUID, 60))
+		}
+		if _, dup := entries[ev.UUID]; dup {
+			return nil, nil, fmt.Errorf("misp feed: event uuid %s appears twice", ev.UUID)
+		}
 		tags := ev.Tags
 		if tags == nil {
 			tags = []MISPTag{}
 		}
-		manifest[ev.UUID] = mispManifestEntry{Info: ev.Info, Date: ev.Date, ThreatLevelID: ev.ThreatLevelID,
+		entries[ev.UUID] = mispManifestEntry{Info: ev.Info, Date: ev.Date, ThreatLevelID: ev.ThreatLevelID,
 			Analysis: ev.Analysis, Timestamp: ev.Timestamp, Orgc: ev.Orgc, Tags: tags}
 		for _, a := range ev.Attributes {
 			for part := range strings.SplitSeq(a.Value, "|") { // composite types hash each part
 				sum := md5.Sum([]byte(part))
-				fmt.Fprintf(&hashes, "%s,%s\n", hex.EncodeToString(sum[:]), ev.UUID)
+				fmt.Fprintf(&hb, "%s,%s\n", hex.EncodeToString(sum[:]), ev.UUID)
 			}
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "hashes.csv"), hashes.Bytes()); err != nil {
-		return fmt.Errorf("misp feed: %w", err)
-	}
-	m, err := json.MarshalIndent(manifest, "", "  ") // maps encode with sorted keys
+	m, err := json.MarshalIndent(entries, "", "  ") // maps encode with sorted keys
 	if err != nil {
-		return fmt.Errorf("misp feed: encoding the manifest: %w", err)
+		return nil, nil, fmt.Errorf("misp feed: encoding the manifest: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "manifest.json"), append(m, '\n')); err != nil {
-		return fmt.Errorf("misp feed: %w", err)
-	}
-	return nil
+	return append(m, '\n'), hb.Bytes(), nil
 }
 
 // WriteMISPEvent writes one event as {"Event": {...}}.

@@ -289,6 +289,16 @@ func normTime(t, def time.Time) time.Time {
 	return norm(t)
 }
 
+// SaveCursor saves a position for source on its own, outside a batch of
+// matches: a feed's serial, an import's state.
+func (s *Store) SaveCursor(ctx context.Context, source string, pos []byte) error {
+	if pos == nil {
+		pos = []byte{}
+	}
+	_, err := s.RecordMatches(ctx, source, pos, nil, nil)
+	return err
+}
+
 // Cursor returns the position saved for source by RecordMatches, or nil
 // when none was saved.
 func (s *Store) Cursor(ctx context.Context, source string) ([]byte, error) {
