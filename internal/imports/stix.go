@@ -1,0 +1,191 @@
+package imports
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ward-health/ward/internal/intel"
+)
+
+// Bounds on STIX and TAXII JSON.
+const (
+	maxJSONDepth      = 64
+	maxObjects        = 1_000_000 // objects of one bundle or page
+	maxContextObjects = 10_000    // marking definitions and identities carried between TAXII pages
+	maxContextBytes   = 4 << 20
+)
+
+// parseBundle reads the objects of a STIX 2.1 bundle, bounded in nesting
+// and count.
+func parseBundle(body []byte) ([]json.RawMessage, error) {
+	if err := checkDepth(body, maxJSONDepth); err != nil {
+		return nil, fmt.Errorf("reading STIX bundle: %w", err)
+	}
+	var b struct {
+		Type    string            `json:"type"`
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("%w: reading STIX bundle: not a JSON object: %v", ErrProtocol, err)
+	}
+	if b.Type != "bundle" {
+		return nil, fmt.Errorf("%w: reading STIX bundle: type is %q, want \"bundle\": check format (a TAXII collection is format taxii)", ErrProtocol, clipText(b.Type, 40))
+	}
+	if len(b.Objects) > maxObjects {
+		return nil, fmt.Errorf("%w: STIX bundle has %d objects, limit %d", ErrTooBig, len(b.Objects), maxObjects)
+	}
+	return b.Objects, nil
+}
+
+// stixHead is what stixReader looks at in each object.
+type stixHead struct {
+	Type    string `json:"type"`
+	ID      string `json:"id"`
+	Revoked bool   `json:"revoked"`
+}
+
+// stixReader turns STIX objects into indicators with intel.ReadSTIXBundle,
+// so that the rules are intel's. Two things are added: revoked indicators
+// come back with Revoked set (intel skips them), and marking definitions
+// and identities are carried from one TAXII page to the next, so that an
+// indicator on page 3 still finds its TLP and brand defined on page 1.
+// Relationships are only seen within their page.
+type stixReader struct {
+	context      []json.RawMessage
+	contextBytes int
+	contextIDs   map[string]bool
+}
+
+// read reads one bundle's or page's objects into u.
+func (s *stixReader) read(objs []json.RawMessage, src Source, u *Update) error {
+	if s.contextIDs == nil {
+		s.contextIDs = map[string]bool{}
+	}
+	var main, revoked, rels []json.RawMessage
+	pageIDs := map[string]bool{}
+	for i, raw := range objs {
+		var h stixHead
+		if err := json.Unmarshal(raw, &h); err != nil {
+			u.Skipped++
+			if len(u.SkipExamples) < MaxSkipExamples {
+				u.SkipExamples = append(u.SkipExamples, intel.Skip{Item: fmt.Sprintf("object %d", i), Reason: "not a STIX object: " + clipText(err.Error(), 200)})
+			}
+			continue
+		}
+		switch h.Type {
+		case "marking-definition", "identity":
+			pageIDs[h.ID] = true
+			if !s.contextIDs[h.ID] && len(s.context) < maxContextObjects && s.contextBytes+len(raw) <= maxContextBytes {
+				s.contextIDs[h.ID] = true
+				s.context = append(s.context, raw)
+				s.contextBytes += len(raw)
+			}
+		case "relationship":
+			rels = append(rels, raw)
+		case "indicator":
+			if h.Revoked {
+				fixed, err := unrevoke(raw)
+				if err == nil {
+					revoked = append(revoked, fixed)
+					continue
+				}
+			}
+		}
+		main = append(main, raw)
+	}
+	// Carried objects that this page does not repeat.
+	var carried []json.RawMessage
+	for _, raw := range s.context {
+		var h stixHead
+		if json.Unmarshal(raw, &h) == nil && !pageIDs[h.ID] {
+			carried = append(carried, raw)
+		}
+	}
+	res, err := readObjects(append(carried, main...))
+	if err != nil {
+		return err
+	}
+	if err := u.addResult(src, res, false); err != nil {
+		return err
+	}
+	if len(revoked) == 0 {
+		return nil
+	}
+	var ctx []json.RawMessage
+	ctx = append(ctx, carried...)
+	for _, raw := range main {
+		var h stixHead
+		if json.Unmarshal(raw, &h) == nil && (h.Type == "marking-definition" || h.Type == "identity") {
+			ctx = append(ctx, raw)
+		}
+	}
+	ctx = append(ctx, rels...)
+	res, err = readObjects(append(ctx, revoked...))
+	if err != nil {
+		return err
+	}
+	return u.addResult(src, res, true)
+}
+
+// unrevoke returns an indicator object without its "revoked" property, so
+// that intel reads its value; the caller marks the result revoked.
+func unrevoke(raw json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "revoked")
+	return json.Marshal(m)
+}
+
+// readObjects wraps objects in a bundle for intel.ReadSTIXBundle.
+func readObjects(objs []json.RawMessage) (intel.Result, error) {
+	size := 128
+	for _, o := range objs {
+		size += len(o) + 1
+	}
+	if size > intel.MaxDocumentSize {
+		return intel.Result{}, fmt.Errorf("%w: %d bytes of STIX objects in one page or bundle, limit %d: lower page_size", ErrTooBig, size, intel.MaxDocumentSize)
+	}
+	var b bytes.Buffer
+	b.Grow(size)
+	b.WriteString(`{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000000","objects":[`)
+	for i, o := range objs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(o)
+	}
+	b.WriteString("]}")
+	return intel.ReadSTIXBundle(&b)
+}
+
+// checkDepth fails when JSON nests arrays and objects deeper than max,
+// looking at brackets outside strings only.
+func checkDepth(b []byte, max int) error {
+	depth, inStr, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return fmt.Errorf("%w: JSON nested deeper than %d", ErrTooBig, max)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
