@@ -27,6 +27,8 @@ Usage:
     ward mail eval [flags]              measure the mail analyzer on ../shared/data/mail
     ward serve [-config FILE]           run the watching daemon (API on 127.0.0.1:8080)
     ward config check FILE              check a ward serve configuration
+    ward feed export -format F [-o P]   write the indicators as rpz, stix, misp, csv or hosts
+    ward ioc add|rm|ls                  record, revoke and list indicators
     ward brands [-brands FILE]          print the brand set in effect
     ward version                        print the version
 
@@ -80,6 +82,8 @@ func commands() []command {
 		{"mail", runMail},
 		{"serve", runServe},
 		{"config", runConfig},
+		{"feed", runFeed},
+		{"ioc", runIOC},
 		{"brands", runBrands},
 		{"version", runVersion},
 	}

@@ -77,14 +77,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	stopLevels := levelSignals(lv, start, logger)
 	defer stopLevels()
 
-	cfg := config.Default()
-	if *cfgPath != "" {
-		var err error
-		if cfg, err = config.Load(*cfgPath); err != nil {
-			return err
-		}
-	} else {
-		cfg.Storage.Path = filepath.Join(*dataDir, "ward.db")
+	cfg, err := loadConfig(*cfgPath, *dataDir)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
@@ -193,6 +188,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		logger.Warn("some stages did not stop within 30 s; their work is in the store and resumes at the next start")
 	}
 	return nil
+}
+
+// loadConfig reads the configuration file, or without one returns the
+// built-in defaults with the SQLite database in dataDir.
+func loadConfig(path, dataDir string) (*config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	cfg := config.Default()
+	cfg.Storage.Path = filepath.Join(dataDir, "ward.db")
+	return cfg, nil
 }
 
 func openStore(ctx context.Context, s config.Storage, logger *slog.Logger) (*store.Store, error) {

@@ -1,0 +1,217 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ward-health/ward/internal/config"
+	"github.com/ward-health/ward/internal/intel"
+	"github.com/ward-health/ward/internal/store"
+)
+
+var t0 = time.Date(2020, 3, 20, 9, 0, 0, 0, time.UTC)
+
+func openStore(t *testing.T, now *time.Time) *store.Store {
+	t.Helper()
+	st, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "ward.db"), store.Options{Now: func() time.Time { return *now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func add(t *testing.T, st *store.Store, org, scope, typ, value, tlp, source string) store.Indicator {
+	t.Helper()
+	in, err := st.UpsertIndicator(t.Context(), store.Indicator{Org: org, Scope: scope, Type: typ, Value: value,
+		Source: source, Confidence: 80, TLP: tlp, Brand: "RIVM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func export(t *testing.T, ex *Exporter, org, format string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := ex.Write(context.Background(), &b, org, format); err != nil {
+		t.Fatalf("%s export of %s: %v", format, org, err)
+	}
+	return b.String()
+}
+
+// TestWhatAFeedCarries checks every rule that decides what an
+// organisation's feeds carry.
+func TestWhatAFeedCarries(t *testing.T) {
+	now := t0
+	st := openStore(t, &now)
+	warn, _ := intel.NewWarninglist("rivm.nl")
+	add(t, st, "rivm", "private", "domain", "rivm-private.example", "green", "finding")
+	add(t, st, "who", "private", "domain", "who-private.example", "green", "finding")
+	add(t, st, "who", "shared", "domain", "who-shared.example", "green", "manual")
+	add(t, st, "rivm", "private", "domain", "tlp-red.example", "red", "manual")
+	add(t, st, "rivm", "private", "domain", "strict.example", "amber+strict", "manual")
+	add(t, st, "rivm", "private", "domain", "www.rivm.nl", "green", "manual") // official: on the warninglist
+	add(t, st, "import/cert", "shared", "domain", "imported.example", "green", "import cert")
+	add(t, st, "import/other", "shared", "domain", "reshared.example", "green", "import other")
+	exp, _ := st.UpsertIndicator(t.Context(), store.Indicator{Org: "rivm", Scope: "private", Type: "domain",
+		Value: "expired.example", Source: "manual", TLP: "green", ValidUntil: t0.Add(time.Hour)})
+	_ = exp
+	gone := add(t, st, "rivm", "private", "domain", "revoked.example", "green", "manual")
+	if err := st.RemoveIndicator(t.Context(), "rivm", gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	now = t0.Add(2 * time.Hour)
+	ex := New(st, Options{Warninglist: warn, RPZ: intel.RPZOptions{Origin: "rpz.example"},
+		Reshare: func(s string) bool { return s == "import other" }, Now: func() time.Time { return now }})
+
+	got, err := ex.Standing(context.Background(), "rivm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []string
+	for _, in := range got {
+		vals = append(vals, in.Value)
+	}
+	want := "reshared.example rivm-private.example who-shared.example"
+	if strings.Join(vals, " ") != want {
+		t.Errorf("rivm's feed carries %v, want %s", vals, want)
+	}
+	// who sees its own private one and nothing private of rivm.
+	hosts := export(t, ex, "who", "hosts")
+	if !strings.Contains(hosts, "0.0.0.0 who-private.example\n") || strings.Contains(hosts, "rivm-private") {
+		t.Errorf("who's hosts file:\n%s", hosts)
+	}
+	zone := export(t, ex, "rivm", "rpz")
+	for _, w := range []string{"rivm-private.example.rivm.rpz.example. IN CNAME .", "*.who-shared.example.rivm.rpz.example. IN CNAME ."} {
+		if !strings.Contains(zone, w) {
+			t.Errorf("rivm's zone lacks %q:\n%s", w, zone)
+		}
+	}
+	for _, no := range []string{"who-private", "tlp-red.example", "strict.example", "rivm.nl.rivm", "imported.example", "expired", "revoked"} {
+		if strings.Contains(zone, no) || strings.Contains(export(t, ex, "rivm", "csv"), no) {
+			t.Errorf("rivm's zone or CSV carries %s", no)
+		}
+	}
+	// With export_tlp amber+strict the strict one is carried; red never.
+	ex2 := New(st, Options{Warninglist: warn, ExportTLP: "red", RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: ex.o.Now})
+	if csv := export(t, ex2, "rivm", "csv"); strings.Contains(csv, "tlp-red.example") {
+		t.Errorf("a red indicator was exported:\n%s", csv)
+	}
+	ex3 := New(st, Options{ExportTLP: "amber+strict", RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: ex.o.Now})
+	if csv := export(t, ex3, "rivm", "csv"); !strings.Contains(csv, "strict.example") {
+		t.Errorf("export_tlp amber+strict left out the amber+strict indicator:\n%s", csv)
+	}
+
+	// The STIX bundle also carries the revoked indicator, marked revoked,
+	// so that consumers stop blocking it.
+	var bundle struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	if err := json.Unmarshal([]byte(export(t, ex, "rivm", "stix")), &bundle); err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, o := range bundle.Objects {
+		if o["type"] != "indicator" {
+			continue
+		}
+		p, _ := o["pattern"].(string)
+		rev, _ := o["revoked"].(bool)
+		found[p] = rev
+	}
+	if rev, ok := found["[domain-name:value = 'revoked.example']"]; !ok || !rev {
+		t.Errorf("the revoked indicator in the bundle: present %v, revoked %v", ok, rev)
+	}
+	if rev, ok := found["[domain-name:value = 'rivm-private.example']"]; !ok || rev {
+		t.Errorf("a standing indicator in the bundle: present %v, revoked %v", ok, rev)
+	}
+
+	// MISP: one directory, the manifest lists the events.
+	dir := t.TempDir()
+	if err := ex.WriteMISPDir(context.Background(), dir, "rivm"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := intel.ReadMISPFeed(os.DirFS(dir))
+	if err != nil || len(res.Indicators) != 3 {
+		t.Errorf("the MISP feed read back: %d indicators, %v", len(res.Indicators), err)
+	}
+	if err := ex.Write(context.Background(), &bytes.Buffer{}, "rivm", "pdf"); err == nil || !strings.Contains(err.Error(), "use one of rpz, stix, misp, csv, hosts") {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+func soaSerial(t *testing.T, zone string) string {
+	t.Helper()
+	for line := range strings.SplitSeq(zone, "\n") {
+		if f := strings.Fields(line); len(f) > 6 && f[2] == "SOA" {
+			return f[5]
+		}
+	}
+	t.Fatalf("no SOA in\n%s", zone)
+	return ""
+}
+
+// TestZoneSerial checks that the serial stays while the content stays,
+// increases when it changes, and survives a new Exporter (a restart, or
+// ward feed export next to ward serve).
+func TestZoneSerial(t *testing.T) {
+	now := t0
+	st := openStore(t, &now)
+	clock := func() time.Time { return now }
+	ex := New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: clock})
+	add(t, st, "rivm", "private", "domain", "a.example", "green", "manual")
+	s1 := soaSerial(t, export(t, ex, "rivm", "rpz"))
+	now = now.Add(time.Hour)
+	if s := soaSerial(t, export(t, ex, "rivm", "rpz")); s != s1 {
+		t.Errorf("unchanged zone: serial %s then %s", s1, s)
+	}
+	add(t, st, "rivm", "private", "domain", "b.example", "green", "manual")
+	s2 := soaSerial(t, export(t, New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: clock}), "rivm", "rpz"))
+	if s2 <= s1 || len(s2) != len(s1) {
+		t.Errorf("changed zone: serial %s then %s, want an increase", s1, s2)
+	}
+	// Another organisation's zone has its own serial and name.
+	z, err := ex.Zone(context.Background(), "who")
+	if err != nil || z.Origin != "who.rpz.example" || z.Count != 0 {
+		t.Errorf("who's zone: %+v, %v", z, err)
+	}
+}
+
+func TestWarninglistFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	top := filepath.Join(dir, "top.csv")
+	os.WriteFile(top, []byte("1,google.com\n2,azurewebsites.net\n3,beyond-top-n.example\n"), 0o644)
+	cfg := config.Default()
+	cfg.Feeds.Warninglist.TopLists = []string{top}
+	cfg.Feeds.Warninglist.TopN = 2
+	cfg.Feeds.Warninglist.Domains = []string{"zorgdomein.nl"}
+	cfg.Organisations[0].OwnDomains = []string{"umc-example.nl"}
+	w, err := Warninglist(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d, want := range map[string]bool{
+		"rivm.nl": true, "www.rivm.nl": true, "who.int": true, // official brand domains, with subdomains
+		"zorgdomein.nl": true, "portal.zorgdomein.nl": true, // configured
+		"mail.umc-example.nl": true,                         // own
+		"google.com":          true, "azurewebsites.net": true, // popular, exactly
+		"evil.azurewebsites.net": false, // a customer subdomain stays blockable
+		"beyond-top-n.example":   false, // only top_n lines are read
+		"rivm-afspraak.nl":       false,
+	} {
+		if got := w.ContainsDomain(d); got != want {
+			t.Errorf("warninglist has %s: %v, want %v", d, got, want)
+		}
+	}
+	cfg.Feeds.Warninglist.TopLists = []string{filepath.Join(dir, "missing.csv")}
+	if _, err := Warninglist(cfg); err == nil || !strings.Contains(err.Error(), "feeds.warninglist.top_lists") {
+		t.Errorf("a missing top list: %v", err)
+	}
+}
