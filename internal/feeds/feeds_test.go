@@ -200,7 +200,7 @@ func TestWarninglistFromConfig(t *testing.T) {
 	for d, want := range map[string]bool{
 		"rivm.nl": true, "www.rivm.nl": true, "who.int": true, // official brand domains, with subdomains
 		"zorgdomein.nl": true, "portal.zorgdomein.nl": true, // configured
-		"mail.umc-example.nl": true,                         // own
+		"mail.umc-example.nl": true,                            // own
 		"google.com":          true, "azurewebsites.net": true, // popular, exactly
 		"evil.azurewebsites.net": false, // a customer subdomain stays blockable
 		"beyond-top-n.example":   false, // only top_n lines are read
