@@ -44,8 +44,10 @@ Flags:
     -brands FILE     brands file (YAML or one domain per line); default: the
                      built-in health brand set (see "ward brands")
     -brand DOMAIN    protect DOMAIN too (repeatable)
-    -iocs FILE       known indicators, one per line: URLs, domains, IPs,
-                     MD5/SHA-1/SHA-256 hashes
+    -iocs FILE       known indicators: a list (one URL, domain, IP or
+                     MD5/SHA-1/SHA-256 hash a line), a STIX 2.1 bundle, a
+                     MISP event or a MISP feed directory (as "ward feed
+                     export" writes them)
     -own DOMAIN      your organisation's domain (repeatable): outside mail
                      that names it in the sender's name is flagged
     -trusted ID      believe Authentication-Results headers written by the

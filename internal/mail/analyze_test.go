@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ward-health/ward/internal/intel"
 
 	"github.com/ward-health/ward/internal/mail/finding"
 )
@@ -614,5 +617,58 @@ func TestTNEF(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"winmail.dat", "winmail.dat/CORONA.vbs", "winmail.dat/b.txt"}) {
 		t.Errorf("attachments %v", names)
+	}
+}
+
+// TestLoadIOCsFeeds reads indicators from the sharing formats: a STIX
+// bundle, a MISP feed directory and a MISP event, as ward feed export and
+// others write them; revoked ones are left out. WithIOCs swaps the set.
+func TestLoadIOCsFeeds(t *testing.T) {
+	now := time.Now()
+	inds := []intel.Indicator{
+		{Type: intel.TypeDomain, Value: "bad-domain.example", TLP: intel.TLPGreen},
+		{Type: intel.TypeURL, Value: "http://evil.example/payload.php", TLP: intel.TLPGreen},
+		{Type: intel.TypeSHA256, Value: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", TLP: intel.TLPGreen},
+		{Type: intel.TypeDomain, Value: "withdrawn.example", TLP: intel.TLPGreen, Revoked: true},
+	}
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := intel.WriteSTIX(&b, inds, intel.STIXOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	os.WriteFile(bundle, b.Bytes(), 0o644)
+	events := intel.MISPEvents(inds[:3], intel.MISPOptions{})
+	feed := filepath.Join(dir, "misp")
+	if err := intel.WriteMISPFeed(feed, events); err != nil {
+		t.Fatal(err)
+	}
+	event := filepath.Join(feed, events[0].UUID+".json")
+	m := msg([]string{"From: a@example.org", `Content-Type: multipart/mixed; boundary="b"`},
+		"--b\nContent-Type: text/plain\n\nhttp://evil.example/payload.php http://www.bad-domain.example/x http://withdrawn.example/\n"+
+			"--b\nContent-Type: application/octet-stream; name=\"a.txt\"\n\nhello\n--b--\n")
+	base := newTestAnalyzer(t, Config{})
+	for _, path := range []string{bundle, feed, event} {
+		set, err := LoadIOCs(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if set.Len() != 3 {
+			t.Errorf("%s: %d indicators, want 3 (the revoked one left out)", path, set.Len())
+		}
+		r := base.WithIOCs(set).Analyze(context.Background(), "m", m)
+		for _, s := range []string{sigIOCURL, sigIOCDomain, sigIOCHash} {
+			if !hasSignal(r, s) {
+				t.Errorf("%s: missing %s: %v", path, s, signals(r))
+			}
+		}
+	}
+	if r := base.Analyze(context.Background(), "m", m); hasSignal(r, sigIOCDomain) {
+		t.Errorf("WithIOCs changed the Analyzer it was called on")
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"type": "not-a-bundle"}`), 0o644)
+	if _, err := LoadIOCs(bad); err == nil || !strings.Contains(err.Error(), "STIX 2.1 bundle or a MISP event") {
+		t.Errorf("a JSON file of neither format: %v", err)
 	}
 }

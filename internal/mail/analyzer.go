@@ -169,6 +169,15 @@ type Analyzer struct {
 	knownGood, protected map[string]bool
 }
 
+// WithIOCs returns an Analyzer like a that matches the indicators of s
+// instead of its own: a daemon builds an Analyzer once and swaps in the
+// indicators it currently knows, cheaply, per message.
+func (a *Analyzer) WithIOCs(s *IOCSet) *Analyzer {
+	b := *a
+	b.iocs = s
+	return &b
+}
+
 // NewAnalyzer checks cfg and returns an Analyzer. The error names the field
 // at fault and how to fix it.
 func NewAnalyzer(cfg Config) (*Analyzer, error) {

@@ -2,12 +2,15 @@ package mail
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/lookalike"
 )
 
@@ -63,14 +66,67 @@ func ReadIOCs(name string, r io.Reader) (*IOCSet, error) {
 	return s, nil
 }
 
-// LoadIOCs reads the indicator file at path; see ReadIOCs for the format.
+// LoadIOCs reads indicators from path: a MISP feed directory, a STIX 2.1
+// bundle or a MISP event (JSON files), or a plain list (see ReadIOCs).
+// Of feed indicators, URLs, domains, IP addresses and hashes are kept;
+// revoked and expired ones are left out.
 func LoadIOCs(path string) (*IOCSet, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening indicators: %w", err)
+	}
+	if fi.IsDir() {
+		res, err := intel.ReadMISPFeed(os.DirFS(path))
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading it as a MISP feed directory: %w", path, err)
+		}
+		return IOCsFrom(res.Indicators, time.Now()), nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening indicators: %w", err)
 	}
 	defer f.Close()
-	return ReadIOCs(path, f)
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(4096)
+	if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+		var res intel.Result
+		if bytes.Contains(head, []byte(`"Event"`)) {
+			res, err = intel.ReadMISPEvent(br)
+		} else {
+			res, err = intel.ReadSTIXBundle(br)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w (JSON indicator files must be a STIX 2.1 bundle or a MISP event)", path, err)
+		}
+		return IOCsFrom(res.Indicators, time.Now()), nil
+	}
+	return ReadIOCs(path, br)
+}
+
+// NewIOCSet returns an empty set; fill it with Add.
+func NewIOCSet() *IOCSet {
+	return &IOCSet{urls: map[string]bool{}, domains: map[string]bool{}, ips: map[string]bool{}, hashes: map[string]bool{}}
+}
+
+// Add adds one indicator: a URL, domain, IP address or hash. A set must
+// not be changed once an Analyzer uses it.
+func (s *IOCSet) Add(v string) error { return s.add(v) }
+
+// IOCsFrom returns the set of the URLs, domains, IP addresses and hashes
+// among feed indicators that are neither revoked nor expired at now.
+func IOCsFrom(inds []intel.Indicator, now time.Time) *IOCSet {
+	s := NewIOCSet()
+	for _, in := range inds {
+		if in.Revoked || !in.ValidUntil.IsZero() && !in.ValidUntil.After(now) {
+			continue
+		}
+		switch in.Type {
+		case intel.TypeURL, intel.TypeDomain, intel.TypeIP, intel.TypeSHA256, intel.TypeSHA1, intel.TypeMD5:
+			_ = s.add(in.Value) // normalised by the feed reader; a value add refuses is one it cannot match
+		}
+	}
+	return s
 }
 
 func (s *IOCSet) add(v string) error {
