@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"testing"
 )
 
@@ -55,5 +56,37 @@ func BenchmarkReadSTIX10k(b *testing.B) {
 		if _, err := ReadSTIXBundle(bytes.NewReader(buf.Bytes())); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// heapSampler is a writer that records the largest live heap seen at its
+// writes: the memory WriteSTIX holds while it streams.
+type heapSampler struct{ peak uint64 }
+
+func (h *heapSampler) Write(p []byte) (int, error) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	h.peak = max(h.peak, m.HeapAlloc)
+	return len(p), nil
+}
+
+// BenchmarkWriteSTIXPeak reports the live heap while writing bundles of 10k
+// and 100k indicators: it should grow with the input slice, not with the
+// bundle (about 8 KB of JSON per indicator).
+func BenchmarkWriteSTIXPeak(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			inds := many(n)
+			runtime.GC()
+			var base runtime.MemStats
+			runtime.ReadMemStats(&base)
+			h := &heapSampler{}
+			for b.Loop() {
+				if err := WriteSTIX(h, inds, STIXOptions{Now: t1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(h.peak-min(h.peak, base.HeapAlloc))/(1<<20), "peak-extra-heap-MB")
+		})
 	}
 }

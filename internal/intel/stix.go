@@ -2,12 +2,10 @@ package intel
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 )
@@ -56,6 +54,7 @@ type stixObject struct {
 	CreatedByRef      string            `json:"created_by_ref,omitempty"`
 	Created           string            `json:"created,omitempty"`
 	Modified          string            `json:"modified,omitempty"`
+	Revoked           bool              `json:"revoked,omitempty"`
 	Name              string            `json:"name,omitempty"`
 	Description       string            `json:"description,omitempty"`
 	IdentityClass     string            `json:"identity_class,omitempty"`
@@ -76,12 +75,6 @@ type stixObject struct {
 	ObjectMarkingRefs []string          `json:"object_marking_refs,omitempty"`
 }
 
-type stixBundle struct {
-	Type    string       `json:"type"`
-	ID      string       `json:"id"`
-	Objects []stixObject `json:"objects"`
-}
-
 // stixTime formats a STIX timestamp: UTC, millisecond precision.
 func stixTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
@@ -95,7 +88,17 @@ var stixHashNames = map[Type]string{TypeSHA256: "SHA-256", TypeSHA1: "SHA-1", Ty
 // stixQuote writes s as a STIX patterning string literal: in single quotes,
 // with quotes and backslashes escaped.
 func stixQuote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\\' || c == '\'' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // stixPattern returns the STIX pattern and observable type of an indicator.
@@ -129,143 +132,6 @@ func canonicalJSON(v any) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v) // maps of strings always encode
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// WriteSTIX writes a STIX 2.1 bundle: an identity for the producer, the TLP
-// marking definitions in use, an identity (class organization) for each
-// brand, and for each valid indicator an indicator object with a STIX
-// pattern, a cyber-observable object, and relationships.
-//
-// Relationships: STIX 2.1 lets "indicates" point only at attack patterns,
-// campaigns, malware and the like, never at an identity, so an indicator is
-// linked to its brand's identity and to its observable with the generic
-// "related-to" type, which the specification allows between any objects.
-//
-// Ids are name-based (UUIDv5) on type, value and organisation, so that
-// exporting an indicator again keeps its id; observables use the
-// specification's own deterministic ids. An indicator without TLP is marked
-// amber. Output is deterministic for the same indicators and options.
-func WriteSTIX(w io.Writer, inds []Indicator, opts STIXOptions) error {
-	producer := opts.Producer
-	if producer == "" {
-		producer = "ward"
-	}
-	if len(producer) > MaxTextLen {
-		return fmt.Errorf("stix: producer name of %d bytes, limit %d", len(producer), MaxTextLen)
-	}
-	now := opts.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	sorted := slices.Clone(inds)
-	sortIndicators(sorted)
-
-	prodID := "identity--" + newUUID5(wardNamespace, "identity|producer|"+producer).String()
-	idCreated := stixTime(identitiesCreated)
-	objs := []stixObject{{Type: "identity", SpecVersion: "2.1", ID: prodID, Created: idCreated, Modified: idCreated,
-		Name: producer, IdentityClass: "system"}}
-	tlps := map[string]bool{}
-	brands := map[string]string{}
-	var body []stixObject
-	seen := map[string]bool{}
-	for _, in := range sorted {
-		if Validate(in) != nil {
-			continue
-		}
-		pattern, scoType := stixPattern(in)
-		id := "indicator--" + newUUID5(wardNamespace, "indicator|"+string(in.Type)+"|"+in.Value+"|"+in.Org).String()
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		tlp := in.TLP
-		if tlp == "" {
-			tlp = TLPAmber
-		}
-		tlps[tlp] = true
-		first := in.FirstSeen
-		if first.IsZero() {
-			first = now
-		}
-		last := in.LastSeen
-		if last.Before(first) {
-			last = first
-		}
-		conf := in.Confidence
-		ind := stixObject{Type: "indicator", SpecVersion: "2.1", ID: id, CreatedByRef: prodID,
-			Created: stixTime(first), Modified: stixTime(last), Name: string(in.Type) + " " + in.Value,
-			Description: in.Description, IndicatorTypes: []string{"malicious-activity"},
-			Pattern: pattern, PatternType: "stix", PatternVersion: "2.1", ValidFrom: stixTime(first),
-			Confidence: &conf, ObjectMarkingRefs: []string{tlpMarkingIDs[tlp]}}
-		if !in.ValidUntil.IsZero() && in.ValidUntil.After(first) {
-			ind.ValidUntil = stixTime(in.ValidUntil)
-		}
-		body = append(body, ind)
-		rel := func(target, desc string) stixObject {
-			rid := "relationship--" + newUUID5(wardNamespace, "relationship|"+id+"|related-to|"+target).String()
-			return stixObject{Type: "relationship", SpecVersion: "2.1", ID: rid, CreatedByRef: prodID,
-				Created: ind.Created, Modified: ind.Modified, RelationshipType: "related-to",
-				Description: desc, SourceRef: id, TargetRef: target, ObjectMarkingRefs: ind.ObjectMarkingRefs}
-		}
-		if !opts.OmitObservables {
-			sco := stixObject{Type: scoType, SpecVersion: "2.1"}
-			var key any
-			switch {
-			case scoType == "file" && in.Type == TypeFilename:
-				sco.Name = in.Value
-				key = map[string]string{"name": in.Value}
-			case scoType == "file":
-				sco.Hashes = map[string]string{stixHashNames[in.Type]: in.Value}
-				key = map[string]any{"hashes": sco.Hashes}
-			default:
-				sco.Value = in.Value
-				key = map[string]string{"value": in.Value}
-			}
-			sco.ID = scoType + "--" + newUUID5(stixSCONamespace, canonicalJSON(key)).String()
-			if !seen[sco.ID] {
-				seen[sco.ID] = true
-				body = append(body, sco)
-			}
-			body = append(body, rel(sco.ID, "the observable this indicator matches"))
-		}
-		if in.Brand != "" {
-			bid, ok := brands[in.Brand]
-			if !ok {
-				bid = "identity--" + newUUID5(wardNamespace, "identity|brand|"+in.Brand).String()
-				brands[in.Brand] = bid
-			}
-			body = append(body, rel(bid, "imitates or targets the brand "+in.Brand))
-		}
-	}
-	for _, t := range [...]string{TLPClear, TLPGreen, TLPAmber, TLPAmberStrict, TLPRed} {
-		if !tlps[t] {
-			continue
-		}
-		ext, _ := json.Marshal(map[string]any{tlp2Extension: map[string]string{"extension_type": "property-extension", "tlp_2_0": t}})
-		objs = append(objs, stixObject{Type: "marking-definition", SpecVersion: "2.1", ID: tlpMarkingIDs[t],
-			Created: "2022-10-01T00:00:00.000Z", Name: "TLP:" + strings.ToUpper(t), Extensions: ext})
-	}
-	names := make([]string, 0, len(brands))
-	for b := range brands {
-		names = append(names, b)
-	}
-	slices.Sort(names)
-	for _, b := range names {
-		objs = append(objs, stixObject{Type: "identity", SpecVersion: "2.1", ID: brands[b], CreatedByRef: prodID,
-			Created: idCreated, Modified: idCreated, Name: b, IdentityClass: "organization"})
-	}
-	objs = append(objs, body...)
-
-	// The bundle id follows the content: the ids and versions of its objects.
-	h := sha256.New()
-	for _, o := range objs {
-		fmt.Fprintf(h, "%s|%s|%s\n", o.ID, o.Modified, o.ValidUntil)
-	}
-	bundle := stixBundle{Type: "bundle", ID: "bundle--" + newUUID5(wardNamespace, "bundle|"+string(h.Sum(nil))).String(), Objects: objs}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(bundle)
 }
 
 // Bounds on STIX input.

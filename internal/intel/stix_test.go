@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const stixSchemas = "../../../shared/data/stix/schemas"
@@ -238,7 +239,11 @@ func TestSTIXSchema(t *testing.T) {
 		"email-addr": "observables/email-addr.json", "file": "observables/file.json",
 	}
 	var bundle map[string]any
-	if err := json.Unmarshal(writeSTIX(t, sample()), &bundle); err != nil {
+	// The sample plus a revoked indicator with its own version time.
+	inds := sample()
+	rev := inds[1]
+	rev.Value, rev.Revoked, rev.Updated = "rivm-covid19-withdrawn.example", true, t1.Add(time.Hour)
+	if err := json.Unmarshal(writeSTIX(t, append(inds, rev)), &bundle); err != nil {
 		t.Fatal(err)
 	}
 	// Each object against its own schema, for a precise message...
@@ -272,5 +277,201 @@ func TestSTIXSchema(t *testing.T) {
 	ind, _ := s.load(path)
 	if s.validate(broken, ind, path, "broken") == nil {
 		t.Errorf("the schema check accepts a broken indicator")
+	}
+}
+
+// bundleObjects returns the objects of a bundle, each compacted.
+func bundleObjects(t *testing.T, out []byte) []json.RawMessage {
+	t.Helper()
+	var b struct {
+		Objects []json.RawMessage `json:"objects"`
+	}
+	if err := json.Unmarshal(out, &b); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range b.Objects {
+		var c bytes.Buffer
+		if err := json.Compact(&c, o); err != nil {
+			t.Fatal(err)
+		}
+		b.Objects[i] = c.Bytes()
+	}
+	return b.Objects
+}
+
+// TestSTIXObjectsMatchBundle: a TAXII collection built from STIXObjectsOf
+// and STIXSharedObjects serves the very objects of the bundle, byte for
+// byte once compacted, with the same observable shared by two
+// organisations' indicators only once in the bundle.
+func TestSTIXObjectsMatchBundle(t *testing.T) {
+	inds := sample()
+	other := inds[1]
+	other.Org = "ggd" // the same domain, another organisation: its own indicator, the same observable
+	inds = append(inds, other)
+	opts := STIXOptions{Now: t1}
+	shared, err := STIXSharedObjects(inds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []STIXObject
+	want = append(want, shared...)
+	sorted := slices.Clone(inds)
+	sortIndicators(sorted)
+	seen := map[string]bool{}
+	for _, in := range sorted {
+		objs, err := STIXObjectsOf(in, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if !seen[o.ID] {
+				seen[o.ID] = true
+				want = append(want, o)
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteSTIX(&b, inds, opts); err != nil {
+		t.Fatal(err)
+	}
+	got := bundleObjects(t, b.Bytes())
+	if len(got) != len(want) {
+		t.Fatalf("bundle has %d objects, the per-object API %d", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i].JSON) {
+			t.Errorf("object %d differs:\nbundle %s\napi    %s", i, got[i], want[i].JSON)
+		}
+		var head struct{ ID, Type string }
+		json.Unmarshal(want[i].JSON, &head)
+		if head.ID != want[i].ID || head.Type != want[i].Type {
+			t.Errorf("object %d: STIXObject says %s %s, its JSON %s %s", i, want[i].Type, want[i].ID, head.Type, head.ID)
+		}
+	}
+	domains := 0
+	for _, o := range want {
+		if o.Type == "domain-name" && strings.Contains(string(o.JSON), `"rivm-covid19.example"`) {
+			domains++
+		}
+	}
+	if domains != 1 {
+		t.Errorf("the observable rivm-covid19.example is in the bundle %d times, want once", domains)
+	}
+}
+
+// indicatorOf returns the indicator object (and the relationships) of in.
+func indicatorOf(t *testing.T, in Indicator) (ind map[string]any, rels []map[string]any) {
+	t.Helper()
+	objs, err := STIXObjectsOf(in, STIXOptions{Now: t1.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		var m map[string]any
+		if err := json.Unmarshal(o.JSON, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m["modified"] != nil {
+			if v, _ := time.Parse(time.RFC3339Nano, m["modified"].(string)); !v.Equal(o.Modified) {
+				t.Errorf("%s: STIXObject.Modified %v, JSON modified %v", o.ID, o.Modified, m["modified"])
+			}
+		}
+		if rv, _ := m["revoked"].(bool); rv != o.Revoked {
+			t.Errorf("%s: STIXObject.Revoked %v, JSON %v", o.ID, o.Revoked, m["revoked"])
+		}
+		switch o.Type {
+		case "indicator":
+			ind = m
+		case "relationship":
+			rels = append(rels, m)
+		}
+	}
+	return ind, rels
+}
+
+func TestSTIXModifiedAndRevoked(t *testing.T) {
+	now := "2020-03-15T18:00:00.000Z" // t1 + 24h, the Now of indicatorOf
+	base := sample()[1]
+	tests := []struct {
+		name                   string
+		first, last, updated   time.Time
+		revoked                bool
+		wantCreated, wantModif string
+	}{
+		{"updated wins", t0, t1, t1.Add(time.Hour), false, "2020-03-12T09:30:00.000Z", "2020-03-14T19:00:00.000Z"},
+		{"no updated: last seen", t0, t1, time.Time{}, false, "2020-03-12T09:30:00.000Z", "2020-03-14T18:00:00.000Z"},
+		{"no updated, no last seen: first seen", t0, time.Time{}, time.Time{}, false, "2020-03-12T09:30:00.000Z", "2020-03-12T09:30:00.000Z"},
+		{"nothing known: now", time.Time{}, time.Time{}, time.Time{}, false, now, now},
+		{"updated before created is clamped", t1, t1, t0, false, "2020-03-14T18:00:00.000Z", "2020-03-14T18:00:00.000Z"},
+		{"revoked", t0, t1, t1.Add(2 * time.Hour), true, "2020-03-12T09:30:00.000Z", "2020-03-14T20:00:00.000Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := base
+			in.FirstSeen, in.LastSeen, in.Updated, in.Revoked = tt.first, tt.last, tt.updated, tt.revoked
+			ind, rels := indicatorOf(t, in)
+			if ind["created"] != tt.wantCreated || ind["modified"] != tt.wantModif {
+				t.Errorf("created %v modified %v, want %s %s", ind["created"], ind["modified"], tt.wantCreated, tt.wantModif)
+			}
+			if rv, _ := ind["revoked"].(bool); rv != tt.revoked {
+				t.Errorf("revoked = %v, want %v", ind["revoked"], tt.revoked)
+			}
+			if len(rels) != 2 {
+				t.Fatalf("%d relationships, want 2 (observable, brand)", len(rels))
+			}
+			for _, r := range rels {
+				if rv, _ := r["revoked"].(bool); rv != tt.revoked || r["modified"] != tt.wantModif {
+					t.Errorf("relationship %v: revoked %v modified %v, want %v %s", r["id"], r["revoked"], r["modified"], tt.revoked, tt.wantModif)
+				}
+			}
+		})
+	}
+}
+
+// TestWriteSTIXRevokedAndInvalid: WriteSTIX publishes revoked indicators
+// as revoked (consumers must stop blocking them) and leaves invalid ones
+// out, as before; the per-object API refuses the invalid one.
+func TestWriteSTIXRevokedAndInvalid(t *testing.T) {
+	inds := sample()[:2]
+	inds[0].Revoked, inds[0].Updated = true, t1.Add(time.Hour)
+	bad := inds[1]
+	bad.Value, bad.Confidence = "bad.example", 101
+	out := writeSTIX(t, append(inds, bad))
+	if strings.Contains(string(out), "bad.example") {
+		t.Errorf("an invalid indicator was written")
+	}
+	revoked := 0
+	for _, o := range bundleObjects(t, out) {
+		var m map[string]any
+		json.Unmarshal(o, &m)
+		if m["type"] == "indicator" && m["revoked"] == true {
+			revoked++
+			if m["pattern"] != "[url:value = 'https://rivm-covid19.example/login.php?lang=nl']" {
+				t.Errorf("the wrong indicator is revoked: %v", m["pattern"])
+			}
+		}
+	}
+	if revoked != 1 {
+		t.Errorf("%d revoked indicators in the bundle, want 1", revoked)
+	}
+	res, err := ReadSTIXBundle(bytes.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Indicators) != 1 || res.SkippedCount != 1 {
+		t.Errorf("reading back: %d indicators, %d skipped (%v); want 1 and the revoked one skipped", len(res.Indicators), res.SkippedCount, res.Skipped)
+	}
+	if _, err := STIXObjectsOf(bad, STIXOptions{Now: t1}); err == nil {
+		t.Errorf("STIXObjectsOf accepted an invalid indicator")
+	}
+	// The bundle id changes when an indicator is revoked, even at the same version.
+	a := sample()[:1]
+	b := sample()[:1]
+	b[0].Revoked = true
+	var ha, hb struct{ ID string }
+	json.Unmarshal(writeSTIX(t, a), &ha)
+	json.Unmarshal(writeSTIX(t, b), &hb)
+	if ha.ID == hb.ID {
+		t.Errorf("revoking an indicator kept the bundle id %s", ha.ID)
 	}
 }
