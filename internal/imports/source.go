@@ -46,6 +46,7 @@ const (
 	DefaultMaxPages      = 100                   // TAXII pages of one Fetch
 	DefaultPageSize      = 1000                  // TAXII objects asked for per page
 	MaxEvents            = 10_000                // MISP events read by one Fetch
+	MaxIndicatorsLimit   = 10_000_000            // the most MaxIndicators may be
 	maxNameLen           = 64
 	maxHeaders           = 32
 	maxHeaderLen         = 4096
@@ -88,12 +89,18 @@ type Source struct {
 	// Scope is given to every indicator: intel.ScopePrivate or
 	// intel.ScopeShared; zero: leave it to the caller.
 	Scope string `json:"scope,omitempty"`
+	// Org is given to every indicator (the organisation that keeps them
+	// when Scope is private); zero: none.
+	Org string `json:"org,omitempty"`
 	// MaxBytes bounds one response body or file, after decompression;
 	// zero: DefaultMaxBytes (64 MiB), which is also the most allowed.
 	MaxBytes int64 `json:"max_bytes,omitempty"`
 	// MaxIndicators bounds the indicators of one Fetch; zero:
-	// DefaultMaxIndicators. A snapshot over the bound fails; a TAXII
-	// increment stops at the page that reaches it and sets Update.More.
+	// DefaultMaxIndicators; at most MaxIndicatorsLimit. One document (a
+	// list, a bundle, a MISP event) is also bounded by intel's readers at
+	// intel.MaxIndicators. A snapshot over the bound fails; a TAXII
+	// increment stops before the page that would pass it and sets
+	// Update.More.
 	MaxIndicators int `json:"max_indicators,omitempty"`
 	// Timeout bounds one HTTP request, reading the body included; zero:
 	// DefaultTimeout.
@@ -207,8 +214,10 @@ func (s Source) Validate() error {
 	switch {
 	case s.MaxBytes < 0 || s.MaxBytes > DefaultMaxBytes:
 		return fail("max_bytes %d: use 1 to %d (the readers' limit), or 0 for the default", s.MaxBytes, DefaultMaxBytes)
-	case s.MaxIndicators < 0 || s.MaxIndicators > intel.MaxIndicators:
-		return fail("max_indicators %d: use 1 to %d, or 0 for the default", s.MaxIndicators, intel.MaxIndicators)
+	case s.MaxIndicators < 0 || s.MaxIndicators > MaxIndicatorsLimit:
+		return fail("max_indicators %d: use 1 to %d, or 0 for the default", s.MaxIndicators, MaxIndicatorsLimit)
+	case len(s.Org) > intel.MaxTextLen:
+		return fail("org of %d bytes: at most %d", len(s.Org), intel.MaxTextLen)
 	case s.Timeout < 0:
 		return fail("timeout %v is negative: use a duration such as 60s, or 0 for the default", s.Timeout)
 	case s.MaxPages < 0 || s.MaxPages > 10_000:
@@ -372,8 +381,8 @@ func (u *Update) addResult(src Source, r intel.Result, revoked bool) error {
 		u.SkipExamples = append(u.SkipExamples, s)
 	}
 	if len(u.Indicators)+len(r.Indicators) > src.MaxIndicators {
-		return fmt.Errorf("%w: import %q has more than %d indicators: raise max_indicators (up to %d) or ask the publisher for a smaller feed",
-			ErrTooBig, src.Name, src.MaxIndicators, intel.MaxIndicators)
+		return fmt.Errorf("%w: more than %d indicators: raise max_indicators (up to %d) or ask the publisher for a smaller feed",
+			ErrTooBig, src.MaxIndicators, MaxIndicatorsLimit)
 	}
 	for _, in := range r.Indicators {
 		in.Source = intel.SourceImport + " " + src.Name
@@ -382,6 +391,9 @@ func (u *Update) addResult(src Source, r intel.Result, revoked bool) error {
 		}
 		if src.Scope != "" {
 			in.Scope = src.Scope
+		}
+		if src.Org != "" {
+			in.Org = src.Org
 		}
 		in.Revoked = in.Revoked || revoked
 		u.Indicators = append(u.Indicators, in)
