@@ -57,6 +57,10 @@ type Store interface {
 	MarkFailed(ctx context.Context, id int64, errText string, next time.Time, permanent bool) error
 	UpsertIndicator(ctx context.Context, in store.Indicator) (store.Indicator, error)
 	RemoveFindingIndicators(ctx context.Context, org string, findingID int64) (int64, error)
+	Indicators(ctx context.Context, f store.IndicatorFilter) ([]store.Indicator, error)
+	UpsertIndicators(ctx context.Context, ins []store.Indicator) (recorded, skipped int, err error)
+	RevokeStale(ctx context.Context, org, source string, before time.Time) (int64, error)
+	SaveCursor(ctx context.Context, source string, pos []byte) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -394,6 +398,13 @@ func (e *Engine) check(ctx context.Context, f store.Finding) error {
 	}
 	e.stats.add(&e.stats.Checks, 1)
 	sigs := ev.Signals()
+	listedBy, err := e.listedBy(ctx, f)
+	if err != nil {
+		return err
+	}
+	if listedBy != "" {
+		sigs = append(sigs, SignalListed)
+	}
 	matchScore := f.MatchScore
 	score, state, reasons := Score(matchScore, sigs, Thresholds{e.cfg.Scoring.Suspicious, e.cfg.Scoring.Malicious})
 	data, err := json.Marshal(ev)
@@ -403,9 +414,13 @@ func (e *Engine) check(ctx context.Context, f store.Finding) error {
 	now := e.now()
 	c := store.Check{FindingID: f.ID, CheckedAt: now, State: state, Score: score, Reasons: reasons, Data: data,
 		NextCheck: nextCheck(now, f, state != f.State, e.cfg.Scoring.Recheck, e.cfg.Scoring.RecheckMax)}
+	details := map[string]any{"signals": sigs, "techniques": f.Techniques}
+	if listedBy != "" {
+		details["listed_by"] = listedBy
+	}
 	a := alert.Alert{Org: o.display, Kind: "finding", Title: fmt.Sprintf("%s imitates %s: %s", f.Domain, f.Brand, state),
 		Severity: severity(state), State: string(state), Previous: string(f.State), Subject: f.Domain, Brand: f.Brand,
-		Score: score, Reasons: reasons, Time: now, Details: map[string]any{"signals": sigs, "techniques": f.Techniques}}
+		Score: score, Reasons: reasons, Time: now, Details: details}
 	if c.AlertPayload, err = json.Marshal(a); err != nil {
 		return fmt.Errorf("encoding the alert: %w", err)
 	}
@@ -417,6 +432,34 @@ func (e *Engine) check(ctx context.Context, f store.Finding) error {
 		return e.indicate(ctx, f)
 	}
 	return nil
+}
+
+// listedBy returns the source of a standing domain indicator the
+// finding's organisation sees for its domain or a parent (an import, an
+// analyst's, another organisation's finding), or "". The organisation's
+// own finding indicators do not count: a finding must not raise itself.
+func (e *Engine) listedBy(ctx context.Context, f store.Finding) (string, error) {
+	var names []string
+	for d := f.Domain; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
+		names = append(names, d)
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	inds, err := e.st.Indicators(ctx, store.IndicatorFilter{Org: f.Org, Now: e.now(), Types: []string{"domain"}, Values: names, Limit: 50})
+	if err != nil {
+		return "", fmt.Errorf("looking up indicators of %s: %w", f.Domain, err)
+	}
+	for _, in := range inds {
+		if in.Org == f.Org && in.Source == "finding" {
+			continue
+		}
+		if in.Org != f.Org {
+			return in.Source + " (" + in.Org + ")", nil
+		}
+		return in.Source, nil
+	}
+	return "", nil
 }
 
 // indicate makes a malicious finding an indicator for the feeds (or keeps

@@ -407,3 +407,54 @@ func TestAnalystChanged(t *testing.T) {
 		t.Errorf("after dismissing: %+v", inds)
 	}
 }
+
+// A name an indicator feed lists scores higher: an import's or another
+// organisation's indicator counts; the organisation's own finding
+// indicator does not (a finding must not raise itself).
+func TestListedRaisesScore(t *testing.T) {
+	live := probe.Evidence{DNS: probe.DNSResult{Status: probe.OutcomeOK, CanSendMail: true}}
+	p := &fakeProber{calls: map[string]int{}, sites: map[string]probe.Evidence{
+		"rivm-coronatest.nl": live, "rivm-afspraak.nl": live, "rivm-zelftest.nl": live, "rivm-uitslag.nl": live,
+	}}
+	e, st := newTestEngine(t, func(*config.Config) {}, p)
+	ctx := context.Background()
+	var ms []store.Match
+	for i, d := range []string{"rivm-coronatest.nl", "rivm-afspraak.nl", "rivm-zelftest.nl", "rivm-uitslag.nl"} {
+		ms = append(ms, store.Match{Org: "demo", Domain: d, Brand: "RIVM", Score: 90, Name: "www." + d, Source: "test", Ref: fmt.Sprint(i)})
+	}
+	fs, err := st.RecordMatches(ctx, "test", nil, ms, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []store.Indicator{
+		{Org: "import/cert", Scope: "shared", Type: "domain", Value: "rivm-coronatest.nl", Source: "import cert", TLP: "amber"},
+		{Org: "demo", Scope: "private", Type: "domain", Value: "rivm-zelftest.nl", Source: "finding", TLP: "green", FindingID: fs[2].ID},
+		{Org: "other", Scope: "private", Type: "domain", Value: "rivm-uitslag.nl", Source: "manual", TLP: "green"}, // not visible to demo
+	} {
+		if _, err := st.UpsertIndicator(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range fs {
+		if err := e.check(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]store.Finding{}
+	for _, f := range fs {
+		d, err := st.Finding(ctx, "demo", f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[f.Domain] = d.Finding
+	}
+	listed := got["rivm-coronatest.nl"]
+	if listed.State != store.StateMalicious || !slices.Contains(listed.Reasons, "an indicator feed lists it") {
+		t.Errorf("the listed name: %s, %d, %v", listed.State, listed.Score, listed.Reasons)
+	}
+	for _, d := range []string{"rivm-afspraak.nl", "rivm-zelftest.nl", "rivm-uitslag.nl"} {
+		if f := got[d]; f.State != store.StateSuspicious || f.Score != listed.Score-25 {
+			t.Errorf("%s: %s, %d, want suspicious at %d", d, f.State, f.Score, listed.Score-25)
+		}
+	}
+}

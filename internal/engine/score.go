@@ -23,10 +23,15 @@ type weight struct {
 	reason string
 }
 
+// SignalListed is the engine's own signal: an indicator feed (an import,
+// an analyst, another organisation's finding) lists the name.
+const SignalListed probe.Signal = "listed"
+
 // weights are the signals that raise a score, strongest evidence first.
 // They are documented in docs/serve.md.
 var weights = []weight{
 	{probe.SignalLoginForm, 25, "the page asks for a password"},
+	{SignalListed, 25, "an indicator feed lists it"},
 	{probe.SignalPostsElsewhere, 15, "its login form posts to another domain"},
 	{probe.SignalDownloadOffered, 20, "the page offers a download"},
 	{probe.SignalSimilarToBrand, 20, "the page looks like the brand's own"},
