@@ -31,6 +31,8 @@ import (
 	"github.com/ward-health/ward/internal/brand"
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/ct"
+	"github.com/ward-health/ward/internal/feeds"
+	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/probe"
 	"github.com/ward-health/ward/internal/store"
@@ -90,6 +92,8 @@ type org struct {
 	mu      sync.Mutex
 	refs    map[string]*probe.Reference // by brand name
 	refWait map[string]time.Time        // brand name → no new attempt before
+
+	mail mailState
 }
 
 // Engine runs the pipeline.
@@ -103,6 +107,7 @@ type Engine struct {
 	now    func() time.Time
 	orgs   []*org
 	byName map[string]*org
+	warn   *intel.Warninglist
 	probes *rate.Limiter
 	stats  *Stats
 	ct     atomic.Pointer[ct.Tailer]
@@ -151,6 +156,10 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 		}
 		e.orgs = append(e.orgs, o)
 		e.byName[o.name] = o
+	}
+	var err error
+	if e.warn, err = feeds.Warninglist(cfg); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	e.probes = rate.NewLimiter(rate.Limit(cfg.Enrichment.RateLimit), max(1, int(cfg.Enrichment.RateLimit)))
 	return e, nil

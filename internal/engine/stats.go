@@ -11,15 +11,18 @@ import (
 
 // Stats are the engine's counters, read by the API and the metrics.
 type Stats struct {
-	Matches      atomic.Int64 // matches recorded (a name imitating a brand, per organisation)
-	Created      atomic.Int64 // findings created
-	Checks       atomic.Int64 // probes done
-	CheckErrors  atomic.Int64 // checks that could not be recorded
-	StateChanges atomic.Int64 // findings whose state a check changed
-	Due          atomic.Int64 // findings due for a check at the last look
-	Sent         atomic.Int64 // alert deliveries accepted by a sink
-	SendErrors   atomic.Int64 // delivery attempts that failed
-	Names        atomic.Int64 // names read from all sources
+	Matches        atomic.Int64 // matches recorded (a name imitating a brand, per organisation)
+	Created        atomic.Int64 // findings created
+	Checks         atomic.Int64 // probes done
+	CheckErrors    atomic.Int64 // checks that could not be recorded
+	StateChanges   atomic.Int64 // findings whose state a check changed
+	Due            atomic.Int64 // findings due for a check at the last look
+	Sent           atomic.Int64 // alert deliveries accepted by a sink
+	SendErrors     atomic.Int64 // delivery attempts that failed
+	Names          atomic.Int64 // names read from all sources
+	MailAnalysed   atomic.Int64 // messages submitted and judged
+	MailIndicators atomic.Int64 // indicators recorded from judged messages
+	Imported       atomic.Int64 // indicators read from imports
 
 	mu          sync.Mutex
 	stageErrors map[string]int64
@@ -46,12 +49,15 @@ var (
 	descDue          = prometheus.NewDesc("ward_engine_checks_due", "Findings due for a check at the last look (capped at the batch size).", nil, nil)
 	descSent         = prometheus.NewDesc("ward_engine_alerts_sent_total", "Alert deliveries a sink accepted.", nil, nil)
 	descSendErrors   = prometheus.NewDesc("ward_engine_alert_errors_total", "Alert delivery attempts that failed.", nil, nil)
+	descMailAnalysed = prometheus.NewDesc("ward_engine_mail_analysed_total", "Reported messages judged.", nil, nil)
+	descMailInds     = prometheus.NewDesc("ward_engine_mail_indicators_total", "Indicators recorded from judged messages.", nil, nil)
+	descImported     = prometheus.NewDesc("ward_engine_imported_indicators_total", "Indicators read from imports.", nil, nil)
 	descStageErrors  = prometheus.NewDesc("ward_engine_stage_errors_total", "Failures of a stage (a source, the checks, the alerts), each followed by a retry.", []string{"stage"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (s *Stats) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNames, descMatches, descCreated, descChecks, descCheckErrors, descStateChanges, descDue, descSent, descSendErrors, descStageErrors} {
+	for _, d := range []*prometheus.Desc{descNames, descMatches, descCreated, descChecks, descCheckErrors, descStateChanges, descDue, descSent, descSendErrors, descMailAnalysed, descMailInds, descImported, descStageErrors} {
 		ch <- d
 	}
 }
@@ -70,6 +76,9 @@ func (s *Stats) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDue, prometheus.GaugeValue, float64(s.Due.Load()))
 	c(descSent, &s.Sent)
 	c(descSendErrors, &s.SendErrors)
+	c(descMailAnalysed, &s.MailAnalysed)
+	c(descMailInds, &s.MailIndicators)
+	c(descImported, &s.Imported)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for stage, n := range s.stageErrors {
