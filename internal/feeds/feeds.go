@@ -200,7 +200,7 @@ func (e *Exporter) MISP(ctx context.Context, org string) ([]intel.MISPEvent, err
 	if err != nil {
 		return nil, err
 	}
-	return intel.MISPEvents(inds, intel.MISPOptions{Org: intel.MISPOrg{Name: e.o.Producer}}), nil
+	return intel.MISPEvents(inds, intel.MISPOptions{Org: intel.MISPOrg{Name: e.o.Producer + " for " + org}}), nil
 }
 
 // WriteMISPDir writes org's MISP feed directory.

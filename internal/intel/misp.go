@@ -110,7 +110,8 @@ var mispTypes = map[Type][2]string{
 // and day of first sight (UTC), so that an event reads as "look-alikes of
 // RIVM first seen on 2020-03-12" and carries one TLP tag; indicators
 // without a brand share an event per day and TLP. Event and attribute UUIDs
-// derive from those keys and the values, so a re-export keeps them. Every
+// derive from those keys, the creating organisation and the values, so a
+// re-export keeps them and two feeds' events never share a UUID. Every
 // attribute has to_ids true (they are for blocking); an indicator without
 // TLP is tagged amber. Events and attributes come out sorted.
 func MISPEvents(inds []Indicator, opts MISPOptions) []MISPEvent {
@@ -141,7 +142,7 @@ func MISPEvents(inds []Indicator, opts MISPOptions) []MISPEvent {
 		if !in.FirstSeen.IsZero() {
 			day = in.FirstSeen.UTC().Format(time.DateOnly)
 		}
-		key := in.Brand + "|" + tlp + "|" + day
+		key := org.UUID + "|" + in.Brand + "|" + tlp + "|" + day
 		ev, ok := events[key]
 		if !ok {
 			info := "ward: indicators first seen on " + day

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ward-health/ward/internal/feeds"
+	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/store"
 )
 
@@ -31,6 +33,9 @@ type Store interface {
 	RequestCheck(ctx context.Context, org string, id int64, now time.Time) error
 	Stats(ctx context.Context, org string) (map[store.State]int, error)
 	Ping(ctx context.Context) error
+	Indicators(ctx context.Context, f store.IndicatorFilter) ([]store.Indicator, error)
+	UpsertIndicator(ctx context.Context, in store.Indicator) (store.Indicator, error)
+	RemoveIndicator(ctx context.Context, org string, id int64) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -59,7 +64,30 @@ type Config struct {
 	// (confirm, dismiss), after the store has it: the daemon makes a
 	// confirmed finding an indicator and takes a dismissed one's away.
 	OnStateChange func(ctx context.Context, f store.Finding) error
+	// Feeds serves the organisation's feeds under /feeds/; nil: 404.
+	Feeds *feeds.Exporter
+	// Indicators are the defaults and the warninglist of indicators added
+	// through the API.
+	Indicators IndicatorPolicy
+	// Mail judges a reported message for an organisation (POST
+	// /api/v1/mail); nil: 501.
+	Mail MailAnalyzer
+	// TAXII, when set, is mounted at /taxii2/ and authenticates with
+	// Authenticate itself.
+	TAXII http.Handler
 }
+
+// IndicatorPolicy is how indicators added through the API are made.
+type IndicatorPolicy struct {
+	Scope, TLP string        // defaults; zero: shared, green
+	ValidFor   time.Duration // default expiry; zero: never
+	// Warninglist refuses names ward must never block; nil: the
+	// built-in list.
+	Warninglist *intel.Warninglist
+}
+
+// MailAnalyzer judges a raw message for an organisation; name labels it.
+type MailAnalyzer func(ctx context.Context, org, name string, raw []byte) (any, error)
 
 // maxBody bounds request bodies.
 const maxBody = 1 << 20
@@ -103,6 +131,18 @@ func Handler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /api/v1/findings/{id}/recheck", s.auth(s.recheck))
 	mux.HandleFunc("POST /api/v1/probe", s.auth(s.probe))
 	mux.HandleFunc("GET /api/v1/stats", s.auth(s.stats))
+	mux.HandleFunc("GET /api/v1/indicators", s.auth(s.listIndicators))
+	mux.HandleFunc("POST /api/v1/indicators", s.auth(s.addIndicator))
+	mux.HandleFunc("DELETE /api/v1/indicators/{id}", s.auth(s.removeIndicator))
+	mux.HandleFunc("POST /api/v1/mail", s.authBody(maxMail, s.analyzeMail))
+	mux.HandleFunc("GET /feeds/misp/{file}", s.auth(s.mispFeed))
+	mux.HandleFunc("GET /feeds/{format}", s.auth(s.feed))
+	mux.HandleFunc("/feeds/", s.auth(func(w http.ResponseWriter, r *http.Request, _ *Org) {
+		writeError(w, http.StatusNotFound, "no such feed: use /feeds/rpz, /feeds/stix, /feeds/csv, /feeds/hosts or /feeds/misp/manifest.json")
+	}))
+	if cfg.TAXII != nil {
+		mux.Handle("/taxii2/", cfg.TAXII)
+	}
 	mux.HandleFunc("/api/", s.auth(func(w http.ResponseWriter, r *http.Request, _ *Org) {
 		writeError(w, http.StatusNotFound, "no such endpoint: see docs/api.md")
 	}))
@@ -124,19 +164,58 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-// auth resolves the bearer token to an organisation; without a valid one
-// the answer is 401 and nothing is read.
+// auth resolves the request's token to an organisation; without a valid
+// one the answer is 401 and nothing is read.
 func (s *server) auth(fn func(http.ResponseWriter, *http.Request, *Org)) http.HandlerFunc {
+	return s.authBody(maxBody, fn)
+}
+
+// authBody is auth with a bound on the request body.
+func (s *server) authBody(limit int64, fn func(http.ResponseWriter, *http.Request, *Org)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		o := s.tokens[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
-		if !ok || tok == "" || o == nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ward"`)
-			writeError(w, http.StatusUnauthorized, "a valid organisation token is needed: Authorization: Bearer TOKEN")
+		o := s.org(r)
+		if o == nil {
+			w.Header().Add("WWW-Authenticate", `Bearer realm="ward"`)
+			w.Header().Add("WWW-Authenticate", `Basic realm="ward", charset="UTF-8"`)
+			writeError(w, http.StatusUnauthorized, "a valid organisation token is needed: Authorization: Bearer TOKEN (or basic authentication with the token as password)")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		fn(w, r, o)
+	}
+}
+
+// org returns the organisation whose token the request carries, as a
+// bearer token or as the password of basic authentication (for clients
+// such as MISP feeds and TAXII clients that only do that), or nil.
+func (s *server) org(r *http.Request) *Org {
+	var tok string
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		tok = strings.TrimSpace(t)
+	} else if _, pw, ok := r.BasicAuth(); ok {
+		tok = pw
+	}
+	if tok == "" {
+		return nil
+	}
+	return s.tokens[sha256.Sum256([]byte(tok))]
+}
+
+// Authenticate returns the organisation a request's token belongs to, for
+// handlers mounted beside the API (TAXII).
+func Authenticate(orgs []Org) func(*http.Request) (string, bool) {
+	s := &server{tokens: map[[32]byte]*Org{}}
+	for i := range orgs {
+		for _, t := range orgs[i].Tokens {
+			s.tokens[sha256.Sum256([]byte(t))] = &orgs[i]
+		}
+	}
+	return func(r *http.Request) (string, bool) {
+		if o := s.org(r); o != nil {
+			return o.Name, true
+		}
+		return "", false
 	}
 }
 

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ward-health/ward/internal/feeds"
+	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/store"
 )
 
@@ -43,8 +46,25 @@ func newAPIWith(t *testing.T, onState func(context.Context, store.Finding) error
 		}
 		ids[m.Org] = created[0].ID
 	}
+	for _, in := range []store.Indicator{
+		{Org: "umc-a", Scope: "private", Type: "domain", Value: "a-private.example", Source: "manual", TLP: "green"},
+		{Org: "umc-a", Scope: "shared", Type: "domain", Value: "a-shared.example", Source: "finding", TLP: "green"},
+		{Org: "umc-b", Scope: "private", Type: "domain", Value: "b-private.example", Source: "manual", TLP: "green"},
+	} {
+		got, err := st.UpsertIndicator(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[in.Value] = got.ID
+	}
+	warn, _ := intel.NewWarninglist("rivm.nl")
 	h, err := Handler(Config{Store: st, Orgs: []Org{{Name: "umc-a", Tokens: []string{tokA}}, {Name: "umc-b", Tokens: []string{tokB}}},
 		OnStateChange: onState,
+		Feeds:         feeds.New(st, feeds.Options{Warninglist: warn, RPZ: intel.RPZOptions{Origin: "rpz.example"}}),
+		Indicators:    IndicatorPolicy{Warninglist: warn, ValidFor: time.Hour},
+		Mail: func(_ context.Context, org, name string, raw []byte) (any, error) {
+			return map[string]any{"org": org, "name": name, "size": len(raw)}, nil
+		},
 		Probe: func(_ context.Context, org, name string) (any, error) {
 			return map[string]string{"org": org, "name": name}, nil
 		}})
@@ -88,9 +108,25 @@ func TestTenantIsolation(t *testing.T) {
 		{"POST", "/api/v1/findings/%d/recheck", ""},
 		{"POST", "/api/v1/probe", `{"name":"rivm-login.nl"}`},
 		{"GET", "/api/v1/stats", ""},
+		{"GET", "/api/v1/indicators", ""},
+		{"POST", "/api/v1/indicators", `{"value":"rivm-login.nl"}`},
+		{"DELETE", "/api/v1/indicators/%d", ""},
+		{"POST", "/api/v1/mail", "From: a@b.example\r\n\r\nhi\r\n"},
+		{"GET", "/feeds/rpz", ""},
+		{"GET", "/feeds/stix", ""},
+		{"GET", "/feeds/csv", ""},
+		{"GET", "/feeds/hosts", ""},
+		{"GET", "/feeds/misp/manifest.json", ""},
+		{"GET", "/feeds/misp/hashes.csv", ""},
+		{"GET", "/feeds/misp/00000000-0000-0000-0000-000000000000.json", ""},
+		{"GET", "/feeds/nope", ""},
 	}
 	for _, ep := range endpoints {
-		path := strings.Replace(ep.path, "%d", jsonInt(theirs), 1)
+		id := theirs
+		if strings.Contains(ep.path, "indicators") {
+			id = ids["b-private.example"]
+		}
+		path := strings.Replace(ep.path, "%d", jsonInt(id), 1)
 		for _, tok := range []string{"", "wrong-token-0123456789"} {
 			if code, body := call(t, srv, ep.method, path, tok, ep.body); code != http.StatusUnauthorized {
 				t.Errorf("%s %s with token %q: %d %s, want 401", ep.method, path, tok, code, body)
@@ -184,5 +220,100 @@ func TestOnStateChange(t *testing.T) {
 	call(t, srv, "POST", "/api/v1/findings/"+jsonInt(ids["umc-b"])+"/dismiss", tokA, "") // not umc-a's
 	if strings.Join(got, ", ") != "rivm-coronatest.nl malicious, rivm-coronatest.nl dismissed" {
 		t.Errorf("hook calls: %v", got)
+	}
+}
+
+// Each organisation's feeds carry its own indicators and the shared ones,
+// never another's private ones, in every format; indicators are added,
+// listed and revoked per organisation; the token may come as the password
+// of basic authentication.
+func TestFeedTenancy(t *testing.T) {
+	srv, ids := newAPI(t)
+	for _, path := range []string{"/feeds/rpz", "/feeds/stix", "/feeds/csv", "/feeds/hosts", "/feeds/misp/hashes.csv", "/api/v1/indicators"} {
+		code, a := call(t, srv, "GET", path, tokA, "")
+		_, b := call(t, srv, "GET", path, tokB, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, code, a)
+		}
+		if path == "/feeds/misp/hashes.csv" { // MD5s of the values
+			if strings.Count(a, "\n") != 2 || strings.Count(b, "\n") != 2 {
+				t.Errorf("%s: umc-a %q, umc-b %q; want two lines each", path, a, b)
+			}
+			continue
+		}
+		if !strings.Contains(a, "a-private.example") || !strings.Contains(a, "a-shared.example") || strings.Contains(a, "b-private.example") {
+			t.Errorf("umc-a's %s:\n%s", path, a)
+		}
+		if strings.Contains(b, "a-private.example") || !strings.Contains(b, "a-shared.example") || !strings.Contains(b, "b-private.example") {
+			t.Errorf("umc-b's %s:\n%s", path, b)
+		}
+	}
+	// MISP: the manifest names the events a MISP instance then fetches.
+	_, manifest := call(t, srv, "GET", "/feeds/misp/manifest.json", tokA, "")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(manifest), &m); err != nil || len(m) != 1 {
+		t.Fatalf("manifest %s (%v)", manifest, err)
+	}
+	for id := range m {
+		if code, ev := call(t, srv, "GET", "/feeds/misp/"+id+".json", tokA, ""); code != 200 || !strings.Contains(ev, "a-private.example") {
+			t.Errorf("event %s: %d %s", id, code, ev)
+		}
+		if code, _ := call(t, srv, "GET", "/feeds/misp/"+id+".json", tokB, ""); code != http.StatusNotFound {
+			t.Errorf("umc-b fetched umc-a's event: %d", code)
+		}
+	}
+	// A conditional GET of an unchanged feed is 304.
+	req, _ := http.NewRequest("GET", srv.URL+"/feeds/rpz", nil)
+	req.SetBasicAuth("umc-a", tokA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("ETag") == "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/dns") {
+		t.Fatalf("basic auth: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional GET: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	// Add: typed or guessed, defanged; the warninglist refuses.
+	code, body := call(t, srv, "POST", "/api/v1/indicators", tokA, `{"value":"hxxps://rivm-login[.]nl/x","brand":"RIVM","scope":"private"}`)
+	var in store.Indicator
+	if code != http.StatusCreated || json.Unmarshal([]byte(body), &in) != nil || in.Type != "url" || in.Value != "https://rivm-login.nl/x" ||
+		in.Org != "umc-a" || in.Scope != "private" || in.ValidUntil.IsZero() {
+		t.Errorf("add: %d %s", code, body)
+	}
+	if code, body := call(t, srv, "POST", "/api/v1/indicators", tokA, `{"value":"www.rivm.nl"}`); code != http.StatusUnprocessableEntity || !strings.Contains(body, "warninglist") {
+		t.Errorf("a warninglisted name: %d %s", code, body)
+	}
+	for _, bad := range []string{`{"value":"x","type":"asn"}`, `{"value":""}`, `{"value":"a.example","tlp":"white"}`, `{"value":"a.example","valid_for":"soon"}`, `{"value":"a.example","extra":1}`} {
+		if code, body := call(t, srv, "POST", "/api/v1/indicators", tokA, bad); code != http.StatusBadRequest {
+			t.Errorf("POST %s: %d %s, want 400", bad, code, body)
+		}
+	}
+	// umc-b cannot revoke umc-a's; umc-a can, once.
+	path := "/api/v1/indicators/" + jsonInt(ids["a-private.example"])
+	if code, _ := call(t, srv, "DELETE", path, tokB, ""); code != http.StatusNotFound {
+		t.Errorf("umc-b revoked umc-a's indicator: %d", code)
+	}
+	if code, _ := call(t, srv, "DELETE", path, tokA, ""); code != http.StatusNoContent {
+		t.Errorf("revoking: %d", code)
+	}
+	if code, _ := call(t, srv, "DELETE", path, tokA, ""); code != http.StatusNotFound {
+		t.Errorf("revoking twice: %d", code)
+	}
+	if _, zone := call(t, srv, "GET", "/feeds/rpz", tokA, ""); strings.Contains(zone, "a-private.example") || !strings.Contains(zone, "rivm-login.nl") {
+		t.Errorf("the zone after the changes:\n%s", zone)
+	}
+	if _, list := call(t, srv, "GET", "/api/v1/indicators?revoked=true", tokA, ""); !strings.Contains(list, `"revoked_at"`) {
+		t.Errorf("the revoked indicator is not listed with revoked=true: %s", list)
+	}
+	// Mail reaches the analyzer as the caller's organisation.
+	if code, body := call(t, srv, "POST", "/api/v1/mail?name=r.eml", tokB, "From: x@y.example\r\n\r\nhello\r\n"); code != 200 || !strings.Contains(body, `"org":"umc-b"`) {
+		t.Errorf("mail: %d %s", code, body)
+	}
+	if code, _ := call(t, srv, "POST", "/api/v1/mail", tokB, ""); code != http.StatusBadRequest {
+		t.Errorf("empty mail: %d", code)
 	}
 }
