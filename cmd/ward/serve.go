@@ -21,6 +21,7 @@ import (
 	"github.com/ward-health/ward/internal/alert"
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/engine"
+	"github.com/ward-health/ward/internal/feeds"
 	"github.com/ward-health/ward/internal/probe"
 	"github.com/ward-health/ward/internal/store"
 	"github.com/ward-health/ward/internal/web"
@@ -151,8 +152,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		orgs = append(orgs, web.Org{Name: o.Name, Tokens: tokens, Sinks: sinks})
 	}
+	fopts, err := feeds.OptionsFromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	exporter := feeds.New(st, fopts)
 	handler, err := web.Handler(web.Config{Store: st, Orgs: orgs, Probe: eng.ProbeNow, Gather: reg, Logger: logger,
-		OnStateChange: eng.AnalystChanged})
+		OnStateChange: eng.AnalystChanged, Feeds: exporter,
+		Indicators: web.IndicatorPolicy{Scope: cfg.Feeds.Scope, TLP: cfg.Feeds.TLP, ValidFor: cfg.Feeds.ValidFor, Warninglist: fopts.Warninglist},
+		Mail: func(ctx context.Context, org, name string, raw []byte) (any, error) {
+			return eng.AnalyzeMail(ctx, org, name, raw)
+		}})
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,26 @@ api:
 	if code, h := get("/healthz", false); code != 200 || !strings.Contains(h, `"ok"`) {
 		t.Errorf("health: %d %s", code, h)
 	}
+
+	// Staff report a phishing mail: it is judged, its look-alike link and
+	// sender become indicators, and the organisation's zone blocks them.
+	msg := "From: RIVM <info@rivm-coronatest.nl>\r\nTo: a@umc.example\r\nSubject: Uw coronatest uitslag\r\n" +
+		"Content-Type: text/html\r\n\r\n<p>Uw COVID-19 testuitslag staat klaar. Log in met uw wachtwoord:</p>" +
+		"<a href=\"https://rivm-coronatest.nl/login\">https://www.rivm.nl/uitslag</a>\r\n"
+	req, _ := http.NewRequest("POST", base+"/api/v1/mail", strings.NewReader(msg))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"verdict":"phishing"`) || !strings.Contains(string(b), `"value":"https://rivm-coronatest.nl/login"`) {
+		t.Errorf("mail: %d %s", resp.StatusCode, b)
+	}
+	if code, zone := get("/feeds/rpz", true); code != 200 || !strings.Contains(zone, "\nrivm-coronatest.nl.demo.rpz.ward.invalid. IN CNAME .\n") || strings.Contains(zone, "rivm.nl.demo") {
+		t.Errorf("zone: %d\n%s", code, zone)
+	}
 }
 
 // With its sources unreachable (no internet), ward serve reports their
