@@ -226,8 +226,10 @@ func TestMISPFeedDir(t *testing.T) {
 	if !up.Snapshot || !slices.Equal(values(up.Indicators), []string{"domain rivm-corona.example", "ip 192.0.2.7"}) {
 		t.Fatalf("got snapshot %v %q", up.Snapshot, values(up.Indicators))
 	}
-	if up.Indicators[0].Brand != "RIVM" {
-		t.Errorf("brand = %q, want RIVM", up.Indicators[0].Brand)
+	for _, in := range up.Indicators {
+		if want := map[string]string{"rivm-corona.example": "RIVM"}[in.Value]; in.Brand != want {
+			t.Errorf("%s: brand = %q, want %q", in.Value, in.Brand, want)
+		}
 	}
 	up, _, err = f.Fetch(context.Background(), src, st)
 	if err != nil || !up.Unchanged {

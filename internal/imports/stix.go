@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/ward-health/ward/internal/intel"
 )
@@ -52,9 +53,15 @@ type stixHead struct {
 // indicator on page 3 still finds its TLP and brand defined on page 1.
 // Relationships are only seen within their page.
 type stixReader struct {
-	context      []json.RawMessage
+	context      []contextObject
 	contextBytes int
 	contextIDs   map[string]bool
+}
+
+// contextObject is a marking definition or identity kept for later pages.
+type contextObject struct {
+	id  string
+	raw json.RawMessage
 }
 
 // read reads one bundle's or page's objects into u.
@@ -62,31 +69,28 @@ func (s *stixReader) read(objs []json.RawMessage, src Source, u *Update) error {
 	if s.contextIDs == nil {
 		s.contextIDs = map[string]bool{}
 	}
-	var main, revoked, rels []json.RawMessage
+	var main, revoked, pageContext []json.RawMessage
 	pageIDs := map[string]bool{}
 	for i, raw := range objs {
 		var h stixHead
 		if err := json.Unmarshal(raw, &h); err != nil {
-			u.Skipped++
-			if len(u.SkipExamples) < MaxSkipExamples {
-				u.SkipExamples = append(u.SkipExamples, intel.Skip{Item: fmt.Sprintf("object %d", i), Reason: "not a STIX object: " + clipText(err.Error(), 200)})
-			}
+			u.skip(fmt.Sprintf("object %d", i), "not a STIX object: "+clipText(err.Error(), 200))
 			continue
 		}
 		switch h.Type {
 		case "marking-definition", "identity":
 			pageIDs[h.ID] = true
+			pageContext = append(pageContext, raw)
 			if !s.contextIDs[h.ID] && len(s.context) < maxContextObjects && s.contextBytes+len(raw) <= maxContextBytes {
 				s.contextIDs[h.ID] = true
-				s.context = append(s.context, raw)
+				s.context = append(s.context, contextObject{h.ID, raw})
 				s.contextBytes += len(raw)
 			}
 		case "relationship":
-			rels = append(rels, raw)
+			pageContext = append(pageContext, raw)
 		case "indicator":
 			if h.Revoked {
-				fixed, err := unrevoke(raw)
-				if err == nil {
+				if fixed, err := unrevoke(raw); err == nil {
 					revoked = append(revoked, fixed)
 					continue
 				}
@@ -96,13 +100,12 @@ func (s *stixReader) read(objs []json.RawMessage, src Source, u *Update) error {
 	}
 	// Carried objects that this page does not repeat.
 	var carried []json.RawMessage
-	for _, raw := range s.context {
-		var h stixHead
-		if json.Unmarshal(raw, &h) == nil && !pageIDs[h.ID] {
-			carried = append(carried, raw)
+	for _, c := range s.context {
+		if !pageIDs[c.id] {
+			carried = append(carried, c.raw)
 		}
 	}
-	res, err := readObjects(append(carried, main...))
+	res, err := readObjects(append(slices.Clip(carried), main...))
 	if err != nil {
 		return err
 	}
@@ -112,16 +115,9 @@ func (s *stixReader) read(objs []json.RawMessage, src Source, u *Update) error {
 	if len(revoked) == 0 {
 		return nil
 	}
-	var ctx []json.RawMessage
-	ctx = append(ctx, carried...)
-	for _, raw := range main {
-		var h stixHead
-		if json.Unmarshal(raw, &h) == nil && (h.Type == "marking-definition" || h.Type == "identity") {
-			ctx = append(ctx, raw)
-		}
-	}
-	ctx = append(ctx, rels...)
-	res, err = readObjects(append(ctx, revoked...))
+	// The revoked indicators, with the markings, identities and
+	// relationships that give them their TLP and brand.
+	res, err = readObjects(slices.Concat(carried, pageContext, revoked))
 	if err != nil {
 		return err
 	}
