@@ -306,9 +306,9 @@ type Import struct {
 	// Reshare puts the imported indicators in ward's own feeds too;
 	// default false: they serve mail triage and scoring only.
 	Reshare bool `yaml:"reshare"`
-	// MaxBytes bounds one download; default 64 MiB.
+	// MaxBytes bounds one download; default and most 64 MiB.
 	MaxBytes int64 `yaml:"max_bytes"`
-	// MaxIndicators bounds one read; default 1000000.
+	// MaxIndicators bounds one read; default 500000.
 	MaxIndicators int `yaml:"max_indicators"`
 	// Timeout of one read; default 2m.
 	Timeout time.Duration `yaml:"timeout"`
@@ -441,7 +441,7 @@ func (c *Config) setDefaults() {
 			im.MaxBytes = 64 << 20
 		}
 		if im.MaxIndicators == 0 {
-			im.MaxIndicators = 1_000_000
+			im.MaxIndicators = 500_000
 		}
 		if im.Timeout == 0 {
 			im.Timeout = 2 * time.Minute
@@ -724,8 +724,8 @@ func (c *Config) checkFeeds(orgs map[string]bool, fieldErr func(path, msg string
 		default:
 			fieldErr(p+".tlp", fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", im.TLP))
 		}
-		if im.MaxBytes < 1<<10 || im.MaxBytes > 1<<30 {
-			fieldErr(p+".max_bytes", fmt.Sprintf("%d is out of range: 1024 to 1073741824", im.MaxBytes))
+		if im.MaxBytes < 1<<10 || im.MaxBytes > 64<<20 {
+			fieldErr(p+".max_bytes", fmt.Sprintf("%d is out of range: 1024 to 67108864 (64 MiB)", im.MaxBytes))
 		}
 		if im.MaxIndicators < 1 || im.MaxIndicators > 10_000_000 {
 			fieldErr(p+".max_indicators", fmt.Sprintf("%d is out of range: 1 to 10000000", im.MaxIndicators))

@@ -143,6 +143,9 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		if path == "" || filepath.IsAbs(path) {
 			return path
 		}
+		if abs, err := filepath.Abs(filepath.Join(base, path)); err == nil {
+			return abs
+		}
 		return filepath.Join(base, path)
 	}
 	for i, f := range c.Feeds.Warninglist.TopLists {

@@ -62,6 +62,7 @@ type Store interface {
 	Indicators(ctx context.Context, f store.IndicatorFilter) ([]store.Indicator, error)
 	UpsertIndicators(ctx context.Context, ins []store.Indicator) (recorded, skipped int, err error)
 	RevokeStale(ctx context.Context, org, source string, before time.Time) (int64, error)
+	RemoveIndicator(ctx context.Context, org string, id int64) error
 	SaveCursor(ctx context.Context, source string, pos []byte) error
 }
 
@@ -234,6 +235,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	for i := range e.cfg.Sources.Sweep {
 		s := e.cfg.Sources.Sweep[i]
 		stage(fmt.Sprintf("sweep %d", i), func(ctx context.Context) error { return e.runSweep(ctx, i, s) })
+	}
+	for i := range e.cfg.Feeds.Imports {
+		im := e.cfg.Feeds.Imports[i]
+		stage("import "+im.Name, func(ctx context.Context) error { return e.runImport(ctx, im) })
 	}
 	stage("checks", e.runChecks)
 	stage("alerts", e.runDeliveries)
