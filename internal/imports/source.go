@@ -41,8 +41,8 @@ const (
 // Defaults and bounds of a Source.
 const (
 	DefaultMaxBytes      = intel.MaxDocumentSize // bytes of one response body or file
-	DefaultMaxIndicators = intel.MaxIndicators   // indicators of one Fetch
-	DefaultTimeout       = time.Minute           // one HTTP request, body included
+	DefaultMaxIndicators = 1_000_000             // indicators of one Fetch
+	DefaultTimeout       = 2 * time.Minute       // one HTTP request, body included
 	DefaultMaxPages      = 100                   // TAXII pages of one Fetch
 	DefaultPageSize      = 1000                  // TAXII objects asked for per page
 	MaxEvents            = 10_000                // MISP events read by one Fetch

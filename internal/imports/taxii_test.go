@@ -145,7 +145,7 @@ func (s *taxiiStub) objects(w http.ResponseWriter, r *http.Request) {
 // stixObjects writes indicators as a STIX bundle (intel.WriteSTIX) and
 // returns its objects: marking definitions and identities first, then each
 // indicator with its observable and relationships.
-func stixObjects(t *testing.T, inds ...intel.Indicator) []json.RawMessage {
+func stixObjects(t testing.TB, inds ...intel.Indicator) []json.RawMessage {
 	t.Helper()
 	var b bytes.Buffer
 	if err := intel.WriteSTIX(&b, inds, intel.STIXOptions{Now: day(1)}); err != nil {
