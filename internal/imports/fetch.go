@@ -162,8 +162,11 @@ func (f *Fetcher) client(src Source) *http.Client {
 
 // Fetch reads src once. st is the State the previous Fetch returned (the
 // zero State the first time); the returned State replaces it once the
-// caller has stored the Update. On error the State passed in is returned
-// unchanged; RetryAfter(err) says whether the server asked to wait.
+// caller has stored the Update (persist it even when the Update is
+// Unchanged: a TAXII read may have moved past objects that were not
+// indicators). On error the State passed in is returned unchanged and
+// nothing should be withdrawn; RetryAfter(err) says whether the server
+// asked to wait.
 func (f *Fetcher) Fetch(ctx context.Context, src Source, st State) (Update, State, error) {
 	if err := src.Validate(); err != nil {
 		return Update{}, st, err

@@ -316,10 +316,31 @@ func TestTAXIIPaging(t *testing.T) {
 		t.Errorf("fetches bounded to 2 pages collected %q", got)
 	}
 
+	// max_indicators: each fetch stops before the page that would pass it.
+	src.MaxPages, src.PageSize, src.MaxIndicators = 0, 3, 1
+	st, got = State{}, nil
+	for i := 0; i < 10; i++ {
+		up, st, err = f.Fetch(context.Background(), src, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(up.Indicators) > 1 {
+			t.Fatalf("fetch %d returned %d indicators, max_indicators is 1", i, len(up.Indicators))
+		}
+		got = append(got, values(up.Indicators)...)
+		if !up.More {
+			break
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"domain a-rivm.example", "domain b-rivm.example", "domain c-rivm.example"}) {
+		t.Errorf("fetches bounded to 1 indicator collected %q", got)
+	}
+
 	s.mu.Lock()
 	s.noNext, s.loopNext = false, true
 	s.mu.Unlock()
-	src.MaxPages = 0
+	src.MaxIndicators = 0
 	_, _, err = f.Fetch(context.Background(), src, State{})
 	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "same \"next\" twice") {
 		t.Errorf("looping next: err = %v", err)
