@@ -24,6 +24,7 @@ import (
 	"github.com/ward-health/ward/internal/feeds"
 	"github.com/ward-health/ward/internal/probe"
 	"github.com/ward-health/ward/internal/store"
+	"github.com/ward-health/ward/internal/taxii"
 	"github.com/ward-health/ward/internal/web"
 )
 
@@ -157,8 +158,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	exporter := feeds.New(st, fopts)
+	var orgNames []string
+	for _, o := range orgs {
+		orgNames = append(orgNames, o.Name)
+	}
+	taxiiSrv, err := taxii.New(feeds.NewTAXIIBackend(exporter, orgNames), taxii.Config{
+		Authenticate: web.Authenticate(orgs), Logger: logger,
+		Description: "Indicators of look-alike domains, phishing and malware aimed at health organisations"})
+	if err != nil {
+		return err
+	}
 	handler, err := web.Handler(web.Config{Store: st, Orgs: orgs, Probe: eng.ProbeNow, Gather: reg, Logger: logger,
-		OnStateChange: eng.AnalystChanged, Feeds: exporter,
+		OnStateChange: eng.AnalystChanged, Feeds: exporter, TAXII: taxiiSrv,
 		Indicators: web.IndicatorPolicy{Scope: cfg.Feeds.Scope, TLP: cfg.Feeds.TLP, ValidFor: cfg.Feeds.ValidFor, Warninglist: fopts.Warninglist},
 		Mail: func(ctx context.Context, org, name string, raw []byte) (any, error) {
 			return eng.AnalyzeMail(ctx, org, name, raw)

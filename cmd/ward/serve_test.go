@@ -104,6 +104,16 @@ api:
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"verdict":"phishing"`) || !strings.Contains(string(b), `"value":"https://rivm-coronatest.nl/login"`) {
 		t.Errorf("mail: %d %s", resp.StatusCode, b)
 	}
+	// TAXII serves a change once it is 2 s old (a settle window).
+	var col string
+	code := 0
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && !strings.Contains(col, "rivm-coronatest.nl/login"); {
+		time.Sleep(200 * time.Millisecond)
+		code, col = get("/taxii2/ward/collections/demo/objects/?match[type]=indicator", true)
+	}
+	if code != 200 || !strings.Contains(col, "[url:value = 'https://rivm-coronatest.nl/login']") {
+		t.Errorf("taxii: %d\n%s", code, col)
+	}
 	if code, zone := get("/feeds/rpz", true); code != 200 || !strings.Contains(zone, "\nrivm-coronatest.nl.demo.rpz.ward.invalid. IN CNAME .\n") || strings.Contains(zone, "rivm.nl.demo") {
 		t.Errorf("zone: %d\n%s", code, zone)
 	}

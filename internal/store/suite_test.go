@@ -1106,7 +1106,7 @@ func testIndicatorPaging(t *testing.T, s *Store, ind func(org, scope, typ, value
 		t.Fatalf("UpsertIndicators = %d, %d, %v; want 250 recorded, the empty one skipped and named", n, skipped, err)
 	}
 	// Page by update, 40 at a time: every indicator exactly once, in
-	// (UpdatedAt, ID) order, even though all 250 share one update time.
+	// (UpdatedAt, ID) order.
 	seen := map[int64]bool{}
 	f := IndicatorFilter{Org: "rivm", ByUpdate: true, Limit: 40}
 	var prev Indicator
