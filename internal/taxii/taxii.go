@@ -481,6 +481,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, principal string, 
 	}
 
 	var b bytes.Buffer
+	grow := 64
+	for i := range page {
+		grow += len(page[i].JSON) + 160 // a manifest record or a version is under 160 bytes
+	}
+	b.Grow(grow)
 	b.WriteString(`{"more":`)
 	b.WriteString(strconv.FormatBool(more))
 	if more {
