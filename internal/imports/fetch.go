@@ -197,6 +197,7 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, st State) (Update, Stat
 	if err != nil {
 		return Update{}, prev, fmt.Errorf("import %q: %w", src.Name, err)
 	}
+	r.up.Indicators = dedupe(r.up.Indicators)
 	f.logger().Info("import fetched", "import", src.Name, "format", src.Format, "indicators", len(r.up.Indicators),
 		"skipped", r.up.Skipped, "snapshot", r.up.Snapshot, "unchanged", r.up.Unchanged, "more", r.up.More,
 		"requests", r.up.Requests, "bytes", r.up.Bytes)
@@ -481,4 +482,32 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	return min(d, maxRetryAfter)
+}
+
+// dedupe keeps one indicator per type and value: the newest version (by
+// LastSeen, which is STIX "modified"), an active one on a tie, so that a
+// bundle or page holding an indicator and its later revocation yields the
+// revocation, and a value listed by several MISP events comes once. Order
+// is that of first appearance.
+func dedupe(inds []intel.Indicator) []intel.Indicator {
+	type key struct {
+		t intel.Type
+		v string
+	}
+	at := make(map[key]int, len(inds))
+	out := inds[:0]
+	for _, in := range inds {
+		k := key{in.Type, in.Value}
+		i, seen := at[k]
+		if !seen {
+			at[k] = len(out)
+			out = append(out, in)
+			continue
+		}
+		old := out[i]
+		if in.LastSeen.After(old.LastSeen) || in.LastSeen.Equal(old.LastSeen) && old.Revoked && !in.Revoked {
+			out[i] = in
+		}
+	}
+	return out
 }

@@ -432,3 +432,17 @@ func TestMaxIndicators(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestDedupe: one indicator per value, the newest version winning, so that
+// a revocation followed by a re-publication leaves the value active.
+func TestDedupe(t *testing.T) {
+	d := func(v string, day int, revoked bool) intel.Indicator {
+		return intel.Indicator{Type: intel.TypeDomain, Value: v, LastSeen: time.Date(2020, 3, day, 0, 0, 0, 0, time.UTC), Revoked: revoked}
+	}
+	got := dedupe([]intel.Indicator{d("a.example", 1, true), d("b.example", 1, false), d("a.example", 2, false),
+		d("b.example", 3, true), d("c.example", 1, true), d("c.example", 1, false)})
+	want := []string{"domain a.example", "domain c.example", "revoked domain b.example"}
+	if !slices.Equal(values(got), want) || len(got) != 3 {
+		t.Errorf("dedupe = %q, want %q", values(got), want)
+	}
+}

@@ -342,7 +342,8 @@ type Update struct {
 	// Indicators are the indicators read, with Source "import <name>"
 	// and the source's TLP (when they carry none) and scope. Revoked ones
 	// (a STIX or TAXII indicator with revoked true) have Revoked set: the
-	// caller withdraws them.
+	// caller withdraws them. Each type and value comes once: its newest
+	// version (by LastSeen, STIX "modified"), the active one on a tie.
 	Indicators []intel.Indicator `json:"indicators"`
 	// Snapshot is true when Indicators are the whole feed (a list, a STIX
 	// bundle, a MISP feed read whole): the caller withdraws the
