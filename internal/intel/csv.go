@@ -99,9 +99,11 @@ func WriteHosts(w io.Writer, inds []Indicator, opts HostsOptions) error {
 		if Validate(in) != nil {
 			continue
 		}
-		if h := in.host(); h != "" && !warn.ContainsDomain(h) {
-			names = append(names, h)
+		h := in.host()
+		if h == "" || warn.ContainsDomain(h) || in.Type == TypeURL && warn.ContainsURLHost(h) {
+			continue
 		}
+		names = append(names, h)
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)

@@ -233,12 +233,18 @@ var fileExtensions = map[string]bool{
 	"htm": true, "one": true, "vhd": true, "cab": true,
 }
 
+// defang maps the usual defanged spellings back; built once (a Replacer
+// is costly to build and safe for concurrent use).
+var defang = strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "[@]", "@", "[at]", "@", "[:]", ":")
+
 // refang undoes the usual defanging of shared indicators.
 func refang(s string) string {
 	if !strings.ContainsAny(s, "[(x") {
 		return s
 	}
-	s = strings.NewReplacer("[.]", ".", "(.)", ".", "[dot]", ".", "[@]", "@", "[at]", "@", "[:]", ":").Replace(s)
+	if strings.ContainsAny(s, "[(") {
+		s = defang.Replace(s)
+	}
 	for _, p := range [...]struct{ from, to string }{{"hxxps://", "https://"}, {"hxxp://", "http://"}, {"hXXps://", "https://"}, {"hXXp://", "http://"}} {
 		if strings.HasPrefix(s, p.from) {
 			s = p.to + s[len(p.from):]

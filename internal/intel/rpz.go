@@ -205,7 +205,11 @@ func rpzTriggers(inds []Indicator, o RPZOptions) (names, ips []string, skipped i
 				skipped++
 				continue
 			}
-			if o.Warninglist.ContainsDomain(h) || len(h)+len(o.Origin)+3 > maxRPZName {
+			blocked := o.Warninglist.ContainsDomain(h)
+			if in.Type == TypeURL {
+				blocked = o.Warninglist.ContainsURLHost(h)
+			}
+			if blocked || len(h)+len(o.Origin)+3 > maxRPZName {
 				skipped++
 				continue
 			}

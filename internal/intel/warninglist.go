@@ -201,6 +201,21 @@ func (w *Warninglist) ContainsDomain(d string) bool {
 	}
 }
 
+// ContainsURLHost reports whether the host of a URL indicator must not be
+// blocked as a name: it is on the list, or its registrable domain is (the
+// URL is a page on a popular service, such as docs.google.com/forms/...,
+// and blocking the host would take the whole service away; the URL still
+// goes to the feeds that carry URLs). A customer's own name under a public
+// suffix (evil.blogspot.com, x.web.app) is its own registrable domain and
+// stays blockable.
+func (w *Warninglist) ContainsURLHost(h string) bool {
+	if w.ContainsDomain(h) {
+		return true
+	}
+	r := lookalike.Registrable(h)
+	return r != "" && r != h && w.ContainsDomain(r)
+}
+
 // ContainsIP reports whether an address must never be blocked.
 func (w *Warninglist) ContainsIP(a netip.Addr) bool {
 	if w == nil {

@@ -111,3 +111,40 @@ func TestUpToTLP(t *testing.T) {
 		t.Errorf("UpToTLP(green) = %+v, want clear and green only (unmarked counts as amber)", got)
 	}
 }
+
+// A URL on a popular service is not blocked as a name (that would take
+// the service away), while a customer's name under a public suffix is.
+func TestURLHostsOfPopularServices(t *testing.T) {
+	w, _ := NewWarninglist()
+	w.Load(strings.NewReader("1,google.com\n2,blogspot.com\n3,sharepoint.com\n"))
+	inds := []Indicator{
+		{Type: TypeURL, Value: "https://docs.google.com/forms/d/e/phish/viewform", TLP: TLPGreen},
+		{Type: TypeURL, Value: "https://tenant-my.sharepoint.com/personal/x", TLP: TLPGreen},
+		{Type: TypeURL, Value: "https://evil-login.blogspot.com/", TLP: TLPGreen},
+		{Type: TypeDomain, Value: "phish.sharepoint.com", TLP: TLPGreen}, // a domain indicator is meant as a block
+		{Type: TypeURL, Value: "https://rivm-login.example/x", TLP: TLPGreen},
+	}
+	var zone, hosts strings.Builder
+	if err := WriteRPZ(&zone, inds, RPZOptions{Origin: "rpz.example", Warninglist: w}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHosts(&hosts, inds, HostsOptions{Warninglist: w}); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{zone.String(), hosts.String()} {
+		for _, want := range []string{"evil-login.blogspot.com", "phish.sharepoint.com", "rivm-login.example"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s is not blocked:\n%s", want, out)
+			}
+		}
+		for _, no := range []string{"docs.google.com", "tenant-my.sharepoint.com"} {
+			if strings.Contains(out, no) {
+				t.Errorf("%s, a popular service's host, is blocked:\n%s", no, out)
+			}
+		}
+	}
+	// The URL itself still goes to the feeds that carry URLs.
+	if got := Select(inds, time.Now(), w); len(got) != 5 {
+		t.Errorf("Select kept %d of 5", len(got))
+	}
+}
