@@ -117,13 +117,6 @@ func (b *TAXIIBackend) Objects(ctx context.Context, principal, collection string
 			}
 		}
 	}
-	if b.start.After(from) || from.IsZero() {
-		shared, err := b.sharedObjects(ctx, principal)
-		if err != nil {
-			return nil, false, err
-		}
-		keep(toTAXII(shared, b.start))
-	}
 	var last time.Time
 	scanned := 0
 scan:
@@ -157,6 +150,16 @@ scan:
 		f.UpdatedAfter, f.AfterID = page[len(page)-1].UpdatedAt, page[len(page)-1].ID
 	}
 	slices.SortFunc(objs, taxii.Compare)
+	// The shared objects sit at the backend's start: add them when this
+	// page reaches that far.
+	if (b.start.After(from) || from.IsZero()) && (len(objs) <= q.Limit || !objs[q.Limit].Added.Before(b.start)) {
+		shared, err := b.sharedObjects(ctx, principal)
+		if err != nil {
+			return nil, false, err
+		}
+		keep(toTAXII(shared, b.start))
+		slices.SortFunc(objs, taxii.Compare)
+	}
 	objs = slices.CompactFunc(objs, func(a, b taxii.Object) bool { return taxii.Compare(a, b) == 0 })
 	if len(objs) > q.Limit {
 		return objs[:q.Limit], true, nil

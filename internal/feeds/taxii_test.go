@@ -131,3 +131,43 @@ func TestTAXIIBackend(t *testing.T) {
 		t.Errorf("no credentials: %d, want 401", code)
 	}
 }
+
+// BenchmarkTAXIIStorePage measures one TAXII page of up to 1,000 objects
+// read from a SQLite store of 10,000 indicators, from the start and from
+// the middle (a client paging with next).
+func BenchmarkTAXIIStorePage(b *testing.B) {
+	now := t0
+	st, err := store.OpenSQLite(b.Context(), b.TempDir()+"/w.db", store.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var batch []store.Indicator
+	for i := range 10000 {
+		batch = append(batch, store.Indicator{Org: "rivm", Scope: "private", Type: "domain", Value: fmt.Sprintf("rivm-fake-%05d.example", i),
+			Source: "finding", Confidence: 90, TLP: "green", Brand: "RIVM"})
+	}
+	if _, _, err := st.UpsertIndicators(b.Context(), batch); err != nil {
+		b.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	be := NewTAXIIBackend(New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: func() time.Time { return now }}), []string{"rivm"})
+	first, _, err := be.Objects(b.Context(), "rivm", "rivm", taxii.Query{Limit: 1000})
+	if err != nil || len(first) != 1000 {
+		b.Fatalf("%d objects, %v", len(first), err)
+	}
+	mid := first[len(first)-1].Position()
+	for _, bc := range []struct {
+		name string
+		q    taxii.Query
+	}{{"start", taxii.Query{Limit: 1000}}, {"next", taxii.Query{Limit: 1000, After: mid}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				objs, _, err := be.Objects(b.Context(), "rivm", "rivm", bc.q)
+				if err != nil || len(objs) != 1000 {
+					b.Fatalf("%d objects, %v", len(objs), err)
+				}
+			}
+		})
+	}
+}
