@@ -192,6 +192,7 @@ func (c *storeCmd) exporter() (*feeds.Exporter, error) {
 const iocUsage = `Usage:
     ward ioc add [flags] VALUE...     record indicators (or -f FILE, one a line)
     ward ioc rm [flags] ID|VALUE...   revoke indicators of the organisation
+    ward ioc expire [-in D] ID|VALUE... set when indicators expire (default: now)
     ward ioc ls [flags]               list what the organisation sees
 
 Indicators are what ward's feeds share and block: domains, URLs, IP
@@ -217,6 +218,9 @@ Flags of add:
     -brand NAME        the brand it imitates
     -description TEXT  why it is an indicator
     -f FILE            read values from FILE ("-": standard input)
+Flags of expire:
+    -in D              expire after D, e.g. 24h (default 0: now); -never: never
+    -never             remove the expiry
 Flags of ls:
     -type T            only this type
     -revoked           include revoked indicators
@@ -231,16 +235,16 @@ Examples:
 
 func runIOC(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError{msg: "ward ioc needs a subcommand: add, rm or ls", cmd: "ioc"}
+		return usageError{msg: "ward ioc needs a subcommand: add, rm, expire or ls", cmd: "ioc"}
 	}
 	sub := args[0]
 	switch sub {
 	case "-h", "-help", "--help":
 		fmt.Fprint(e.stdout, iocUsage)
 		return nil
-	case "add", "rm", "ls":
+	case "add", "rm", "ls", "expire":
 	default:
-		return usageError{msg: fmt.Sprintf("unknown subcommand %q: use add, rm or ls", sub), cmd: "ioc"}
+		return usageError{msg: fmt.Sprintf("unknown subcommand %q: use add, rm, expire or ls", sub), cmd: "ioc"}
 	}
 	fs := newFlagSet("ioc " + sub)
 	cf := addCommonFlags(fs)
@@ -254,6 +258,8 @@ func runIOC(ctx context.Context, e *env, args []string) error {
 	file := fs.String("f", "", "")
 	revoked := fs.Bool("revoked", false, "")
 	jsonl := fs.Bool("jsonl", false, "")
+	expireIn := fs.Duration("in", 0, "")
+	never := fs.Bool("never", false, "")
 	if err := parseFlags(e, fs, iocUsage, args[1:]); err != nil {
 		return err
 	}
@@ -280,6 +286,9 @@ func runIOC(ctx context.Context, e *env, args []string) error {
 	case sub != "ls" && len(values) == 0:
 		return usage("ioc %s needs at least one value", sub)
 	}
+	if *expireIn != 0 && sub != "expire" || *never && sub != "expire" {
+		return usage("-in and -never are flags of ioc expire")
+	}
 	c, err := cf.open(ctx, sub == "add")
 	if err != nil {
 		return err
@@ -289,7 +298,24 @@ func runIOC(ctx context.Context, e *env, args []string) error {
 	case "ls":
 		return iocList(ctx, e, c, *typ, *revoked, *jsonl)
 	case "rm":
-		return iocRemove(ctx, e, c, values)
+		return iocRemove(ctx, e, c, values, func(id int64) (string, error) {
+			return "revoked", c.st.RemoveIndicator(ctx, c.org, id)
+		})
+	case "expire":
+		if *expireIn < 0 {
+			return usage("-in %v: give a duration of 0 or more", *expireIn)
+		}
+		until := time.Now().Add(*expireIn)
+		if *never {
+			until = time.Time{}
+		}
+		return iocRemove(ctx, e, c, values, func(id int64) (string, error) {
+			got, err := c.st.ExpireIndicator(ctx, c.org, id, until)
+			if got.ValidUntil.IsZero() {
+				return "never expires:", err
+			}
+			return "expires " + got.ValidUntil.UTC().Format(time.RFC3339) + ":", err
+		})
 	}
 	in := store.Indicator{Org: c.org, Scope: *scope, TLP: *tlp, Confidence: *confidence, Source: intel.SourceManual,
 		Brand: *brandName, Description: *desc}
@@ -393,7 +419,9 @@ func iocAdd(ctx context.Context, e *env, c *storeCmd, tmpl store.Indicator, typ 
 	return nil
 }
 
-func iocRemove(ctx context.Context, e *env, c *storeCmd, values []string) error {
+// iocRemove applies act (revoke, expire) to the organisation's
+// indicators named by ID or value, and says what it did.
+func iocRemove(ctx context.Context, e *env, c *storeCmd, values []string, act func(id int64) (string, error)) error {
 	failed := false
 	for _, v := range values {
 		ids, err := resolveIndicator(ctx, c, v)
@@ -401,10 +429,11 @@ func iocRemove(ctx context.Context, e *env, c *storeCmd, values []string) error 
 			err = fmt.Errorf("%s has no standing indicator %q (ward ioc ls lists them)", c.org, clipArg(v))
 		}
 		for _, id := range ids {
-			if err = c.st.RemoveIndicator(ctx, c.org, id); err != nil {
+			var did string
+			if did, err = act(id); err != nil {
 				break
 			}
-			fmt.Fprintf(e.stdout, "revoked %d\n", id)
+			fmt.Fprintf(e.stdout, "%s %d\n", did, id)
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			err = fmt.Errorf("%s has no standing indicator %q (another organisation's cannot be removed)", c.org, clipArg(v))

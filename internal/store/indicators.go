@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -238,6 +239,26 @@ func (s *Store) RemoveIndicator(ctx context.Context, org string, id int64) error
 		}
 		return nil
 	})
+}
+
+// ExpireIndicator sets when one of the organisation's standing
+// indicators expires, earlier or later than before (a zero until: never);
+// feeds drop it from then on. Another organisation's, or a revoked one, is
+// ErrNotFound.
+func (s *Store) ExpireIndicator(ctx context.Context, org string, id int64, until time.Time) (Indicator, error) {
+	const op = "expiring an indicator"
+	now := s.d.timeArg(s.clock())
+	var out Indicator
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		out, err = scanIndicator(tx.QueryRowContext(ctx, `UPDATE indicators SET valid_until = $3, updated_at = $4
+			WHERE id = $1 AND org = $2 AND revoked_at IS NULL RETURNING `+indicatorCols, id, org, s.d.timeArg(norm(until)), now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%s %d: %w", op, id, ErrNotFound)
+		}
+		return err
+	})
+	return out, err
 }
 
 // RemoveFindingIndicators revokes the indicators that came from a finding

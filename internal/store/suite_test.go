@@ -1059,6 +1059,21 @@ func testIndicators(t *testing.T, s *Store) {
 	if got := list("who", time.Time{}); len(got) != 2 {
 		t.Errorf("a private indicator recorded again after a shared one was revoked is visible to who: %v", got)
 	}
+	// Expiry can be brought forward (a re-recording only ever extends it).
+	soon := t0.Add(time.Minute)
+	exp2, err := s.ExpireIndicator(ctx, "rivm", a.ID, soon)
+	if err != nil || !exp2.ValidUntil.Equal(soon) {
+		t.Errorf("ExpireIndicator = %+v, %v", exp2, err)
+	}
+	if got := list("rivm", t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("after its expiry rivm still sees %v", got)
+	}
+	if _, err := s.ExpireIndicator(ctx, "who", a.ID, soon); !errors.Is(err, ErrNotFound) {
+		t.Errorf("who expired rivm's indicator: %v", err)
+	}
+	if back, err := s.ExpireIndicator(ctx, "rivm", a.ID, time.Time{}); err != nil || !back.ValidUntil.IsZero() {
+		t.Errorf("expiry removed: %+v, %v", back, err)
+	}
 	// A dismissed finding's indicators go; others stay.
 	f := mustRecord(t, s, "ct", nil, []Match{match("rivm", "rivm-fake.nl", 90, "1")})[0]
 	fromFinding := ind("rivm", "shared", "domain", "rivm-fake.nl")

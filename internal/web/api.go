@@ -36,6 +36,7 @@ type Store interface {
 	Indicators(ctx context.Context, f store.IndicatorFilter) ([]store.Indicator, error)
 	UpsertIndicator(ctx context.Context, in store.Indicator) (store.Indicator, error)
 	RemoveIndicator(ctx context.Context, org string, id int64) error
+	ExpireIndicator(ctx context.Context, org string, id int64, until time.Time) (store.Indicator, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -134,6 +135,7 @@ func Handler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /api/v1/indicators", s.auth(s.listIndicators))
 	mux.HandleFunc("POST /api/v1/indicators", s.auth(s.addIndicator))
 	mux.HandleFunc("DELETE /api/v1/indicators/{id}", s.auth(s.removeIndicator))
+	mux.HandleFunc("POST /api/v1/indicators/{id}/expire", s.auth(s.expireIndicator))
 	mux.HandleFunc("POST /api/v1/mail", s.authBody(maxMail, s.analyzeMail))
 	mux.HandleFunc("GET /feeds/misp/{file}", s.auth(s.mispFeed))
 	mux.HandleFunc("GET /feeds/{format}", s.auth(s.feed))

@@ -111,6 +111,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"GET", "/api/v1/indicators", ""},
 		{"POST", "/api/v1/indicators", `{"value":"rivm-login.nl"}`},
 		{"DELETE", "/api/v1/indicators/%d", ""},
+		{"POST", "/api/v1/indicators/%d/expire", `{"in":"1h"}`},
 		{"POST", "/api/v1/mail", "From: a@b.example\r\n\r\nhi\r\n"},
 		{"GET", "/feeds/rpz", ""},
 		{"GET", "/feeds/stix", ""},
@@ -292,6 +293,17 @@ func TestFeedTenancy(t *testing.T) {
 			t.Errorf("POST %s: %d %s, want 400", bad, code, body)
 		}
 	}
+	// Expiry: brought forward to now, the indicator leaves the feeds.
+	code, body = call(t, srv, "POST", "/api/v1/indicators/"+jsonInt(in.ID)+"/expire", tokA, "")
+	if code != 200 || !strings.Contains(body, `"valid_until"`) {
+		t.Errorf("expire: %d %s", code, body)
+	}
+	if _, csv := call(t, srv, "GET", "/feeds/csv", tokA, ""); strings.Contains(csv, "rivm-login.nl") {
+		t.Errorf("an expired indicator is still exported:\n%s", csv)
+	}
+	if code, _ := call(t, srv, "POST", "/api/v1/indicators/"+jsonInt(in.ID)+"/expire", tokA, `{"in":"soon"}`); code != http.StatusBadRequest {
+		t.Errorf("a bad duration: %d", code)
+	}
 	// umc-b cannot revoke umc-a's; umc-a can, once.
 	path := "/api/v1/indicators/" + jsonInt(ids["a-private.example"])
 	if code, _ := call(t, srv, "DELETE", path, tokB, ""); code != http.StatusNotFound {
@@ -303,7 +315,7 @@ func TestFeedTenancy(t *testing.T) {
 	if code, _ := call(t, srv, "DELETE", path, tokA, ""); code != http.StatusNotFound {
 		t.Errorf("revoking twice: %d", code)
 	}
-	if _, zone := call(t, srv, "GET", "/feeds/rpz", tokA, ""); strings.Contains(zone, "a-private.example") || !strings.Contains(zone, "rivm-login.nl") {
+	if _, zone := call(t, srv, "GET", "/feeds/rpz", tokA, ""); strings.Contains(zone, "a-private.example") || !strings.Contains(zone, "a-shared.example") {
 		t.Errorf("the zone after the changes:\n%s", zone)
 	}
 	if _, list := call(t, srv, "GET", "/api/v1/indicators?revoked=true", tokA, ""); !strings.Contains(list, `"revoked_at"`) {

@@ -217,6 +217,42 @@ func (s *server) removeIndicator(w http.ResponseWriter, r *http.Request, o *Org)
 	w.WriteHeader(http.StatusNoContent)
 }
 
+func (s *server) expireIndicator(w http.ResponseWriter, r *http.Request, o *Org) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusNotFound, "no such indicator")
+		return
+	}
+	var b struct {
+		In    string `json:"in"`
+		Never bool   `json:"never"`
+	}
+	if !readBody(w, r, &b) {
+		return
+	}
+	until := s.now()
+	if b.Never {
+		until = time.Time{}
+	} else if b.In != "" {
+		d, err := time.ParseDuration(b.In)
+		if err != nil || d < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf(`in %q: give a duration such as 24h ({"in": "0s"} or no body: now; {"never": true}: never)`, b.In))
+			return
+		}
+		until = until.Add(d)
+	}
+	got, err := s.cfg.Store.ExpireIndicator(r.Context(), o.Name, id, until)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "no such indicator of this organisation standing")
+			return
+		}
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, got)
+}
+
 func (s *server) listIndicators(w http.ResponseWriter, r *http.Request, o *Org) {
 	q := r.URL.Query()
 	f := store.IndicatorFilter{Org: o.Name, Limit: 100, Revoked: q.Get("revoked") == "true"}
