@@ -308,7 +308,7 @@ type Import struct {
 	Reshare bool `yaml:"reshare"`
 	// MaxBytes bounds one download; default and most 64 MiB.
 	MaxBytes int64 `yaml:"max_bytes"`
-	// MaxIndicators bounds one read; default 500000.
+	// MaxIndicators bounds one read; default 1000000.
 	MaxIndicators int `yaml:"max_indicators"`
 	// Timeout of one read; default 2m.
 	Timeout time.Duration `yaml:"timeout"`
@@ -441,7 +441,7 @@ func (c *Config) setDefaults() {
 			im.MaxBytes = 64 << 20
 		}
 		if im.MaxIndicators == 0 {
-			im.MaxIndicators = 500_000
+			im.MaxIndicators = 1_000_000
 		}
 		if im.Timeout == 0 {
 			im.Timeout = 2 * time.Minute
