@@ -111,8 +111,8 @@ func (r *request) fail(tsigErr uint16) error {
 	}
 	t := r.req.IsTsig()
 	m.Extra = append(m.Extra, &dns.TSIG{
-		Hdr:        dns.RR_Header{Name: t.Hdr.Name, Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
-		Algorithm:  t.Algorithm,
+		Hdr:        dns.RR_Header{Name: dns.Fqdn(t.Hdr.Name), Rrtype: dns.TypeTSIG, Class: dns.ClassANY},
+		Algorithm:  dns.Fqdn(t.Algorithm), // "" would pack as nothing
 		TimeSigned: t.TimeSigned,
 		Fudge:      t.Fudge,
 		OrigId:     r.req.Id,
