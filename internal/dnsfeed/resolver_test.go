@@ -230,6 +230,25 @@ func expectA(t *testing.T, port int, name, addr string) {
 	})
 }
 
+// expectCNAME waits until name answers a CNAME to target (the walled
+// garden) and logs what else the answer holds.
+func expectCNAME(t *testing.T, port int, name, target string) {
+	t.Helper()
+	eventually(t, name+" should be sent to the walled garden "+target, func() string {
+		r, err := resolve(port, name)
+		if err != nil {
+			return err.Error()
+		}
+		for _, rr := range r.Answer {
+			if c, ok := rr.(*dns.CNAME); ok && c.Target == dns.Fqdn(target) {
+				t.Logf("%s: %v", name, r.Answer)
+				return ""
+			}
+		}
+		return fmt.Sprintf("rcode %s, answers %v", dns.RcodeToString[r.Rcode], r.Answer)
+	})
+}
+
 // policyZone writes an RPZ zone with intel.WriteRPZ.
 func policyZone(t *testing.T, origin string, serial uint32, garden string, blocked ...string) []byte {
 	t.Helper()
@@ -241,10 +260,16 @@ func TestUnbound(t *testing.T) {
 	unbound := findBinary(t, "unbound")
 	up := startInternet(t)
 	port := freePort(t)
-	s := start(t, Config{Zones: []ZoneConfig{{Origin: testOrigin, AllowTransfer: loopback,
-		Notify: []string{fmt.Sprintf("127.0.0.1:%d", port)}}}, NotifyInterval: 200 * time.Millisecond})
+	const gardenZone, garden = "garden.ward.example.", "walled.ward.example"
+	s := start(t, Config{Zones: []ZoneConfig{
+		{Origin: testOrigin, AllowTransfer: loopback, Notify: []string{fmt.Sprintf("127.0.0.1:%d", port)}},
+		{Origin: gardenZone, AllowTransfer: loopback},
+	}, NotifyInterval: 200 * time.Millisecond})
 	// partner.example is blocked and passed through: the passthru wins.
 	if err := s.SetZone(testOrigin, policyZone(t, testOrigin, 2020031200, "", "evil.example", "partner.example")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetZone(gardenZone, policyZone(t, gardenZone, 2020031200, garden, "phish.example")); err != nil {
 		t.Fatal(err)
 	}
 	_, primaryPort, _ := net.SplitHostPort(s.Addr())
@@ -278,7 +303,12 @@ rpz:
 	zonefile: "%[2]s/rpz.zone"
 	allow-notify: 127.0.0.1
 	rpz-log: yes
-`, port, dir, up, testOrigin, primaryPort)
+rpz:
+	name: %[6]s
+	primary: 127.0.0.1@%[5]s
+	zonefile: "%[2]s/garden.zone"
+	rpz-log: yes
+`, port, dir, up, testOrigin, primaryPort, gardenZone)
 	confPath := filepath.Join(dir, "unbound.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -289,6 +319,7 @@ rpz:
 	expectNX(t, port, "www.evil.example")
 	expectA(t, port, "allowed.example", "192.0.2.10")
 	expectA(t, port, "partner.example", "192.0.2.20")
+	expectCNAME(t, port, "login.phish.example", garden)
 
 	// A new serial that blocks one more name reaches Unbound by NOTIFY
 	// (its refresh is 60 s, longer than this test waits).
@@ -374,20 +405,8 @@ zone "%[5]s" {
 	expectNX(t, port, "www.evil.example")
 	expectA(t, port, "allowed.example", "192.0.2.10")
 	expectA(t, port, "partner.example", "192.0.2.20")
-	for _, name := range []string{"phish.example", "login.phish.example"} {
-		eventually(t, name+" should be sent to the walled garden", func() string {
-			r, err := resolve(port, name)
-			if err != nil {
-				return err.Error()
-			}
-			for _, rr := range r.Answer {
-				if c, ok := rr.(*dns.CNAME); ok && c.Target == garden+"." {
-					return ""
-				}
-			}
-			return fmt.Sprintf("rcode %s, answers %v", dns.RcodeToString[r.Rcode], r.Answer)
-		})
-	}
+	expectCNAME(t, port, "phish.example", garden)
+	expectCNAME(t, port, "login.phish.example", garden)
 	// The walled garden's own address follows the CNAME.
 	expectA(t, port, "phish.example", "192.0.2.99")
 
