@@ -17,7 +17,7 @@ func benchAXFR(b *testing.B, signed bool) {
 	cfg := Config{}
 	if signed {
 		cfg.Keys = []Key{{Name: "ward-rpz", Secret: testSecret}}
-		cfg.Zones = []ZoneConfig{{Origin: testOrigin, RequireTSIG: true}}
+		cfg.Zones = []ZoneConfig{{Origin: testOrigin, RequireTSIG: true, Keys: []string{"ward-rpz"}}}
 	}
 	s := start(b, cfg)
 	if err := s.SetZone(testOrigin, rpzText(b, 1, manyNames(100_000)...)); err != nil {

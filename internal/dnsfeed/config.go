@@ -66,7 +66,7 @@ type ZoneConfig struct {
 	// signed with one of the zone's keys, whatever AllowTransfer says.
 	RequireTSIG bool
 	// Keys names the keys (from Config.Keys) that may transfer the zone;
-	// empty: any key in Config.Keys.
+	// empty: none (one tenant's key never opens another's zone).
 	Keys []string
 	// AllowTransfer are client address prefixes that may transfer the zone
 	// unsigned (unless RequireTSIG); empty: none. Loopback is not allowed

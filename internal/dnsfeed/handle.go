@@ -233,7 +233,7 @@ func (r *request) answer() error {
 // with one of its keys, or unsigned from an allowed prefix.
 func (r *request) allowed(z *zone) bool {
 	if r.sg != nil {
-		return z.keys == nil || z.keys[r.sg.key.name]
+		return z.keys[r.sg.key.name]
 	}
 	if z.cfg.RequireTSIG || !r.addr.IsValid() {
 		return false

@@ -100,7 +100,7 @@ func TestNotifyRetriedUntilAnswered(t *testing.T) {
 func TestNotifySigned(t *testing.T) {
 	addr, got := fakeSecondary(t, 0, testSecret)
 	s := start(t, Config{Keys: []Key{{Name: "ward-rpz", Secret: testSecret}},
-		Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true, Notify: []string{addr}, NotifyKey: "ward-rpz"}}})
+		Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true, Keys: []string{"ward-rpz"}, Notify: []string{addr}, NotifyKey: "ward-rpz"}}})
 	if err := s.SetZone(testOrigin, rpzText(t, 7, "evil.example")); err != nil {
 		t.Fatal(err)
 	}

@@ -110,18 +110,16 @@ func newZone(i int, zc ZoneConfig, keys keyring) (*zone, error) {
 		return nil, fmt.Errorf("dnsfeed: Zones[%d]: origin %q is not a domain name: give e.g. rpz.ward.example", i, zc.Origin)
 	}
 	z := &zone{cfg: zc, origin: dns.CanonicalName(zc.Origin), kick: make(chan struct{}, 1)}
-	if len(zc.Keys) > 0 {
-		z.keys = make(map[string]bool, len(zc.Keys))
-		for _, n := range zc.Keys {
-			name := dns.CanonicalName(n)
-			if keys[name] == nil {
-				return nil, fmt.Errorf("dnsfeed: zone %s: key %q is not in Keys: add it there or drop it here", zc.Origin, n)
-			}
-			z.keys[name] = true
+	z.keys = make(map[string]bool, len(zc.Keys))
+	for _, n := range zc.Keys {
+		name := dns.CanonicalName(n)
+		if keys[name] == nil {
+			return nil, fmt.Errorf("dnsfeed: zone %s: key %q is not in Keys: add it there or drop it here", zc.Origin, n)
 		}
+		z.keys[name] = true
 	}
-	if zc.RequireTSIG && len(keys) == 0 {
-		return nil, fmt.Errorf("dnsfeed: zone %s requires TSIG but no Keys are configured: add a key or drop RequireTSIG", zc.Origin)
+	if zc.RequireTSIG && len(z.keys) == 0 {
+		return nil, fmt.Errorf("dnsfeed: zone %s requires TSIG but no key may transfer it: name one in its Keys or drop RequireTSIG", zc.Origin)
 	}
 	if zc.NotifyKey != "" {
 		if z.notify = keys[dns.CanonicalName(zc.NotifyKey)]; z.notify == nil {

@@ -255,7 +255,7 @@ func TestTSIG(t *testing.T) {
 
 func TestSOASignedAnswer(t *testing.T) {
 	s := start(t, Config{Keys: []Key{{Name: "ward-rpz", Secret: testSecret}},
-		Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true}}})
+		Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true, Keys: []string{"ward-rpz"}}}})
 	if err := s.SetZone(testOrigin, rpzText(t, 5, "evil.example")); err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestNewErrors(t *testing.T) {
 		{"bad algorithm", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{good}, Keys: []Key{{Name: "k", Algorithm: "hmac-md5", Secret: testSecret}}}, "hmac-sha256"},
 		{"unknown zone key", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{{Origin: testOrigin, Keys: []string{"k"}}}}, "not in Keys"},
 		{"unknown notify key", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{{Origin: testOrigin, NotifyKey: "k"}}}, "not in Keys"},
-		{"TSIG without keys", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true}}}, "no Keys"},
+		{"TSIG without keys", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{{Origin: testOrigin, RequireTSIG: true}}}, "no key may transfer it"},
 		{"bad notify target", Config{Addr: "127.0.0.1:0", Zones: []ZoneConfig{{Origin: testOrigin, Notify: []string{"10.0.0.1"}}}}, "host:port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -642,6 +642,39 @@ func TestAllowedPrefix(t *testing.T) {
 		r := &request{addr: netip.MustParseAddr(addr)}
 		if got := r.allowed(z); got != want {
 			t.Errorf("allowed(%s) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// Each organisation's zone opens only to its own key: another tenant's
+// valid key is refused, and a zone that names no key takes none.
+func TestZoneKeysPerTenant(t *testing.T) {
+	const a, b, c = "a.rpz.ward.example.", "b.rpz.ward.example.", "c.rpz.ward.example."
+	s := start(t, Config{Keys: []Key{{Name: "key-a", Secret: testSecret}, {Name: "key-b", Secret: testSecret2}}, Zones: []ZoneConfig{
+		{Origin: a, RequireTSIG: true, Keys: []string{"key-a"}},
+		{Origin: b, RequireTSIG: true, Keys: []string{"key-b"}},
+		{Origin: c, AllowTransfer: loopback},
+	}})
+	for _, z := range []string{a, b, c} {
+		if err := s.SetZone(z, []byte("$ORIGIN "+z+"\n@ 300 IN SOA localhost. hostmaster 1 3600 600 864000 300\n@ 300 IN NS localhost.\nevil.example 300 IN CNAME .\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		zone, key, secret string
+		ok                bool
+	}{
+		{a, "key-a", testSecret, true}, {b, "key-b", testSecret2, true}, {c, "", "", true},
+		{a, "key-b", testSecret2, false}, {b, "key-a", testSecret, false}, {a, "", "", false},
+		{c, "key-a", testSecret, false},
+	} {
+		alg := ""
+		if tc.key != "" {
+			alg = dns.HmacSHA256
+		}
+		rrs, _, err := transferIn(t, s.Addr(), axfrMsg(tc.zone, tc.key, alg), tc.key, tc.secret)
+		if got := err == nil && len(rrs) == 4; got != tc.ok {
+			t.Errorf("zone %s with key %q: transferred %v (%d records, %v), want %v", tc.zone, tc.key, got, len(rrs), err, tc.ok)
 		}
 	}
 }

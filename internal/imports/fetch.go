@@ -198,7 +198,7 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source, st State) (Update, Stat
 		return Update{}, prev, fmt.Errorf("import %q: %w", src.Name, err)
 	}
 	r.up.Indicators = dedupe(r.up.Indicators)
-	f.logger().Info("import fetched", "import", src.Name, "format", src.Format, "indicators", len(r.up.Indicators),
+	f.logger().Debug("import fetched", "import", src.Name, "format", src.Format, "indicators", len(r.up.Indicators),
 		"skipped", r.up.Skipped, "snapshot", r.up.Snapshot, "unchanged", r.up.Unchanged, "more", r.up.More,
 		"requests", r.up.Requests, "bytes", r.up.Bytes)
 	return r.up, st, nil
