@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 
 	"github.com/ward-health/ward/internal/alert"
 	"github.com/ward-health/ward/internal/config"
+	"github.com/ward-health/ward/internal/dnsfeed"
 	"github.com/ward-health/ward/internal/engine"
 	"github.com/ward-health/ward/internal/feeds"
 	"github.com/ward-health/ward/internal/probe"
@@ -189,8 +192,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	dnsSrv, err := rpzServer(cfg, exporter, logger)
+	if err != nil {
+		return err
+	}
 	done := make(chan error, 1)
-	go func() { done <- eng.Run(runCtx) }()
+	go func() {
+		var wg sync.WaitGroup
+		if dnsSrv != nil {
+			wg.Go(func() {
+				if err := dnsSrv.Run(runCtx); err != nil {
+					logger.Error("rpz: the zone-transfer server stopped", "err", err)
+				}
+			})
+			wg.Go(func() { exporter.PublishZones(runCtx, dnsSrv, orgNames, 10*time.Second, logger) })
+		}
+		done <- eng.Run(runCtx)
+		wg.Wait()
+	}()
 	select {
 	case <-ctx.Done():
 		logger.Info("stopping: finishing the work in hand (at most 30 s)")
@@ -209,6 +228,45 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		logger.Warn("some stages did not stop within 30 s; their work is in the store and resumes at the next start")
 	}
 	return nil
+}
+
+// rpzServer builds the zone-transfer server of feeds.rpz.dns, or returns
+// nil when it is off. Each organisation's zone opens to its rpz_key and
+// to the allow_unsigned prefixes; never to another organisation's key.
+func rpzServer(cfg *config.Config, ex *feeds.Exporter, logger *slog.Logger) (*dnsfeed.Server, error) {
+	dc := cfg.Feeds.RPZ.DNS
+	if dc.Listen == "" {
+		return nil, nil
+	}
+	var keys []dnsfeed.Key
+	for _, k := range dc.Keys {
+		keys = append(keys, dnsfeed.Key{Name: k.Name, Algorithm: k.Algorithm, Secret: k.Secret})
+	}
+	var allow []netip.Prefix
+	for _, a := range dc.AllowUnsigned {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return nil, fmt.Errorf("feeds.rpz.dns.allow_unsigned: %w", err)
+		}
+		allow = append(allow, p)
+	}
+	var zones []dnsfeed.ZoneConfig
+	for _, o := range cfg.Organisations {
+		z := dnsfeed.ZoneConfig{Origin: ex.ZoneName(o.Name), AllowTransfer: allow, Notify: dc.Notify}
+		if o.RPZKey != "" {
+			z.Keys, z.NotifyKey = []string{o.RPZKey}, o.RPZKey
+			z.RequireTSIG = len(allow) == 0
+		} else if len(allow) == 0 {
+			logger.Warn("rpz: no resolver can transfer this organisation's zone: give it rpz_key, or list feeds.rpz.dns.allow_unsigned", "org", o.Name)
+		}
+		zones = append(zones, z)
+	}
+	srv, err := dnsfeed.New(dnsfeed.Config{Addr: dc.Listen, Zones: zones, Keys: keys, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("feeds.rpz.dns: %w", err)
+	}
+	logger.Info("rpz: serving zone transfers", "addr", srv.Addr(), "zones", len(zones))
+	return srv, nil
 }
 
 // loadConfig reads the configuration file, or without one returns the

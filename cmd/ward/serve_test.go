@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/ward-health/ward/internal/ct/cttest"
 )
 
@@ -211,5 +213,89 @@ func TestLevelSignals(t *testing.T) {
 	wait(slog.LevelInfo)
 	if !strings.Contains(buf.String(), "level=DEBUG") {
 		t.Errorf("the change was not logged: %s", buf.String())
+	}
+}
+
+// With feeds.rpz.dns.listen, ward serve answers zone transfers of each
+// organisation's zone signed with that organisation's key only.
+func TestServeRPZTransfer(t *testing.T) {
+	dir := t.TempDir()
+	const secretA, secretB = "c2VjcmV0LWtleS1vZi11bWMtYS0wMTIzNDU2Nzg5", "c2VjcmV0LWtleS1vZi11bWMtYi0wMTIzNDU2Nzg5"
+	cfg := fmt.Sprintf(`organisations:
+  - name: umc-a
+    tokens: ["umc-a-token-0123456789"]
+    brands: [{name: RIVM, domains: [rivm.nl]}]
+    rpz_key: key-a
+  - name: umc-b
+    tokens: ["umc-b-token-0123456789"]
+    brands: [{name: WHO, domains: [who.int]}]
+    rpz_key: key-b
+sources:
+  ct: {enabled: false}
+feeds:
+  rpz:
+    origin: rpz.test
+    dns:
+      listen: 127.0.0.1:0
+      keys:
+        - {name: key-a, secret: %q}
+        - {name: key-b, secret: %q}
+storage:
+  path: %q
+api:
+  listen: 127.0.0.1:0
+`, secretA, secretB, filepath.Join(dir, "ward.db"))
+	if err := os.WriteFile(filepath.Join(dir, "ward.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// An analyst's indicator, recorded before the start.
+	var out lockedBuffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out}
+	if code := run(context.Background(), e, []string{"ioc", "add", "-config", filepath.Join(dir, "ward.yaml"), "-org", "umc-a", "-scope", "private", "rivm-afspraak.nl"}); code != 0 {
+		t.Fatalf("ioc add: %d %s", code, out.String())
+	}
+	_, stderr, stop := startServe(t, dir, cfg, "rpz: serving zone transfers")
+	defer stop()
+	addr := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`).FindStringSubmatch(stderr.String())
+	if addr == nil {
+		t.Fatalf("no DNS address in the log:\n%s", stderr.String())
+	}
+	axfr := func(zone, key, secret string) ([]dns.RR, error) {
+		m := new(dns.Msg)
+		m.SetAxfr(zone)
+		m.SetTsig(key+".", dns.HmacSHA256, 300, time.Now().Unix())
+		tr := &dns.Transfer{TsigSecret: map[string]string{key + ".": secret}, DialTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second}
+		ch, err := tr.In(m, addr[1])
+		if err != nil {
+			return nil, err
+		}
+		var rrs []dns.RR
+		for env := range ch {
+			if env.Error != nil {
+				return rrs, env.Error
+			}
+			rrs = append(rrs, env.RR...)
+		}
+		return rrs, nil
+	}
+	var rrs []dns.RR
+	var err error
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if rrs, err = axfr("umc-a.rpz.test.", "key-a", secretA); err == nil {
+			break
+		}
+	}
+	var zone strings.Builder
+	for _, rr := range rrs {
+		zone.WriteString(rr.String() + "\n")
+	}
+	if err != nil || !strings.Contains(zone.String(), "rivm-afspraak.nl.umc-a.rpz.test.\t300\tIN\tCNAME\t.") {
+		t.Fatalf("umc-a's zone (%v):\n%s", err, zone.String())
+	}
+	if rrs, err := axfr("umc-a.rpz.test.", "key-b", secretB); err == nil && len(rrs) > 0 {
+		t.Errorf("umc-b's key transferred umc-a's zone: %d records", len(rrs))
+	}
+	if rrs, err := axfr("umc-b.rpz.test.", "key-b", secretB); err != nil || strings.Contains(fmt.Sprint(rrs), "rivm-afspraak") {
+		t.Errorf("umc-b's zone: %v %v", rrs, err)
 	}
 }
