@@ -76,6 +76,9 @@ type Config struct {
 	// TAXII, when set, is mounted at /taxii2/ and authenticates with
 	// Authenticate itself.
 	TAXII http.Handler
+	// BusyWait is how long a heavy request (a feed, a message to judge)
+	// waits while four others run before it gets 503; zero: 30 s.
+	BusyWait time.Duration
 }
 
 // IndicatorPolicy is how indicators added through the API are made.
@@ -96,13 +99,19 @@ const maxBody = 1 << 20
 type server struct {
 	cfg    Config
 	tokens map[[32]byte]*Org // by SHA-256 of the token
-	log    *slog.Logger
-	now    func() time.Time
+	slots  chan struct{}     // heavy requests running
+	// busyWait is how long a heavy request waits for a slot.
+	busyWait time.Duration
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // Handler returns the API's handler.
 func Handler(cfg Config) (http.Handler, error) {
-	s := &server{cfg: cfg, tokens: map[[32]byte]*Org{}, log: cfg.Logger, now: cfg.Now}
+	s := &server{cfg: cfg, tokens: map[[32]byte]*Org{}, slots: make(chan struct{}, maxHeavy), busyWait: cfg.BusyWait, log: cfg.Logger, now: cfg.Now}
+	if s.busyWait <= 0 {
+		s.busyWait = 30 * time.Second
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

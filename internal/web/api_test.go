@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,5 +328,53 @@ func TestFeedTenancy(t *testing.T) {
 	}
 	if code, _ := call(t, srv, "POST", "/api/v1/mail", tokB, ""); code != http.StatusBadRequest {
 		t.Errorf("empty mail: %d", code)
+	}
+}
+
+// Heavy requests run four at a time; a fifth waits, then gets 503 with
+// Retry-After instead of piling up.
+func TestHeavyRequestsBounded(t *testing.T) {
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	started.Add(maxHeavy)
+	h, err := Handler(Config{Store: st, Orgs: []Org{{Name: "umc-a", Tokens: []string{tokA}}}, BusyWait: 200 * time.Millisecond,
+		Mail: func(ctx context.Context, _, _ string, _ []byte) (any, error) {
+			started.Done()
+			<-release
+			return "judged", nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	codes := make(chan int, maxHeavy)
+	for range maxHeavy {
+		go func() {
+			code, _ := call(t, srv, "POST", "/api/v1/mail", tokA, "From: a@b.example\r\n\r\nx\r\n")
+			codes <- code
+		}()
+	}
+	started.Wait()
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/mail", strings.NewReader("From: a@b.example\r\n\r\nx\r\n"))
+	req.Header.Set("Authorization", "Bearer "+tokA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a fifth heavy request: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	close(release)
+	for range maxHeavy {
+		if code := <-codes; code != 200 {
+			t.Errorf("a waiting request ended %d", code)
+		}
 	}
 }

@@ -20,6 +20,26 @@ import (
 // maxMail bounds a submitted message.
 const maxMail = 64 << 20
 
+// maxHeavy is how many heavy requests (a whole feed written, a message
+// judged) run at a time; the others wait up to Config.BusyWait, then get
+// 503 with Retry-After.
+const maxHeavy = 4
+
+// heavy runs fn when one of the heavy slots is free.
+func (s *server) heavy(w http.ResponseWriter, r *http.Request, fn func()) {
+	t := time.NewTimer(s.busyWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+		fn()
+	case <-t.C:
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "busy writing other feeds or judging other messages: try again in 30 s")
+	case <-r.Context().Done():
+	}
+}
+
 // feedTypes are the media types of the feeds.
 var feedTypes = map[string]string{
 	"rpz":   "text/dns; charset=utf-8", // RFC 4027
@@ -58,13 +78,15 @@ func (s *server) feed(w http.ResponseWriter, r *http.Request, o *Org) {
 		writeError(w, http.StatusNotFound, "no such feed: use /feeds/rpz, /feeds/stix, /feeds/csv, /feeds/hosts or /feeds/misp/manifest.json")
 		return
 	}
-	var b bytes.Buffer
-	if err := s.cfg.Feeds.Write(r.Context(), &b, o.Name, format); err != nil {
-		s.log.Error("api: writing a feed", "org", o.Name, "format", format, "err", err)
-		writeError(w, http.StatusInternalServerError, "the feed could not be written; see the server log")
-		return
-	}
-	serveFeed(w, r, ct, b.Bytes())
+	s.heavy(w, r, func() {
+		var b bytes.Buffer
+		if err := s.cfg.Feeds.Write(r.Context(), &b, o.Name, format); err != nil {
+			s.log.Error("api: writing a feed", "org", o.Name, "format", format, "err", err)
+			writeError(w, http.StatusInternalServerError, "the feed could not be written; see the server log")
+			return
+		}
+		serveFeed(w, r, ct, b.Bytes())
+	})
 }
 
 // mispFeed serves the organisation's MISP feed: manifest.json,
@@ -75,6 +97,10 @@ func (s *server) mispFeed(w http.ResponseWriter, r *http.Request, o *Org) {
 		writeError(w, http.StatusNotFound, "feeds are off")
 		return
 	}
+	s.heavy(w, r, func() { s.mispFile(w, r, o) })
+}
+
+func (s *server) mispFile(w http.ResponseWriter, r *http.Request, o *Org) {
 	evs, err := s.cfg.Feeds.MISP(r.Context(), o.Name)
 	if err != nil {
 		s.log.Error("api: writing the MISP feed", "org", o.Name, "err", err)
@@ -319,11 +345,13 @@ func (s *server) analyzeMail(w http.ResponseWriter, r *http.Request, o *Org) {
 	if len(name) > 256 {
 		name = name[:256]
 	}
-	res, err := s.cfg.Mail(r.Context(), o.Name, name, raw)
-	if err != nil {
-		s.log.Error("api: judging a message", "org", o.Name, "err", err)
-		writeError(w, http.StatusInternalServerError, "the message could not be judged; see the server log")
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	s.heavy(w, r, func() {
+		res, err := s.cfg.Mail(r.Context(), o.Name, name, raw)
+		if err != nil {
+			s.log.Error("api: judging a message", "org", o.Name, "err", err)
+			writeError(w, http.StatusInternalServerError, "the message could not be judged; see the server log")
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
 }
