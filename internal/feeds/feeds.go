@@ -32,6 +32,7 @@ type Store interface {
 	Indicators(ctx context.Context, f store.IndicatorFilter) ([]store.Indicator, error)
 	Cursor(ctx context.Context, source string) ([]byte, error)
 	SaveCursor(ctx context.Context, source string, pos []byte) error
+	IndicatorsVersion(ctx context.Context, org string) (latest time.Time, count int64, err error)
 }
 
 var _ Store = (*store.Store)(nil)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,4 +216,80 @@ func TestWarninglistFromConfig(t *testing.T) {
 	if _, err := Warninglist(cfg); err == nil || !strings.Contains(err.Error(), "feeds.warninglist.top_lists") {
 		t.Errorf("a missing top list: %v", err)
 	}
+}
+
+// fakeZones records the zones PublishZones hands over.
+type fakeZones struct {
+	mu     sync.Mutex
+	sets   int
+	serial map[string]uint32
+	text   map[string]string
+}
+
+func (f *fakeZones) SetZone(origin string, text []byte) error {
+	origin = strings.TrimSuffix(origin, ".")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sets++
+	for line := range strings.SplitSeq(string(text), "\n") {
+		if fs := strings.Fields(line); len(fs) > 6 && fs[2] == "SOA" {
+			n, _ := strconv.ParseUint(fs[5], 10, 32)
+			f.serial[origin] = uint32(n)
+		}
+	}
+	f.text[origin] = string(text)
+	return nil
+}
+
+func (f *fakeZones) Serial(origin string) (uint32, bool) {
+	origin = strings.TrimSuffix(origin, ".")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.serial[origin]
+	return s, ok
+}
+
+func (f *fakeZones) state(origin string) (int, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sets, f.text[origin]
+}
+
+// PublishZones hands a zone over at start and whenever its indicators
+// change, and leaves an unchanged one alone.
+func TestPublishZones(t *testing.T) {
+	now := t0
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "w.db"), store.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	add(t, st, "rivm", "private", "domain", "a.example", "green", "manual")
+	ex := New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: clock})
+	zs := &fakeZones{serial: map[string]uint32{}, text: map[string]string{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ex.PublishZones(ctx, zs, []string{"rivm"}, 10*time.Millisecond, nil); close(done) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string, cond func(int, string) bool) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if cond(zs.state("rivm.rpz.example")) {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	wait("the first zone", func(n int, z string) bool { return n == 1 && strings.Contains(z, "a.example.rivm") })
+	time.Sleep(100 * time.Millisecond) // ten intervals
+	if n, _ := zs.state("rivm.rpz.example"); n != 1 {
+		t.Errorf("an unchanged zone was handed over %d times", n)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	add(t, st, "rivm", "private", "domain", "b.example", "green", "manual")
+	wait("the changed zone", func(n int, z string) bool { return n == 2 && strings.Contains(z, "b.example.rivm") })
 }

@@ -420,6 +420,18 @@ func (s *Store) Indicators(ctx context.Context, f IndicatorFilter) ([]Indicator,
 	return out, rows.Err()
 }
 
+// IndicatorsVersion returns what changes whenever an indicator the
+// organisation sees is recorded, updated or revoked: the latest update
+// time and the number of indicators. Feeds compare it to skip rewriting
+// an unchanged zone (expiry alone does not change it).
+func (s *Store) IndicatorsVersion(ctx context.Context, org string) (latest time.Time, count int64, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT MAX(updated_at), COUNT(*) FROM indicators WHERE org = $1 OR scope = 'shared'`, org).Scan(timeScan{&latest}, &count)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("reading the indicators' version: %w", err)
+	}
+	return latest, count, nil
+}
+
 // clipText shortens s to at most n bytes on a rune boundary, for messages.
 func clipText(s string, n int) string {
 	if len(s) <= n {

@@ -1152,6 +1152,14 @@ func testIndicatorPaging(t *testing.T, s *Store, ind func(org, scope, typ, value
 	if err != nil || len(seen) != len(all) {
 		t.Errorf("paging by update saw %d indicators, listing by ID %d (%v)", len(seen), len(all), err)
 	}
+	// The version moves with every change an organisation can see.
+	v1, n1, err := s.IndicatorsVersion(ctx, "who")
+	if err != nil || n1 == 0 || v1.IsZero() {
+		t.Fatalf("IndicatorsVersion = %v, %d, %v", v1, n1, err)
+	}
+	if _, n, _ := s.IndicatorsVersion(ctx, "nobody-here"); n != n1-countOwn(t, s, "who") {
+		t.Errorf("an organisation without indicators of its own sees %d, want the %d shared", n, n1-countOwn(t, s, "who"))
+	}
 	// Lookups by value.
 	got, err := s.Indicators(ctx, IndicatorFilter{Org: "who", Types: []string{"domain"}, Values: []string{"phish-007.example", "nope.example"}})
 	if err != nil || len(got) != 1 || got[0].Value != "phish-007.example" {
@@ -1192,4 +1200,20 @@ func testIndicatorPaging(t *testing.T, s *Store, ind func(org, scope, typ, value
 	if err != nil || revoked != 50 {
 		t.Errorf("paging on after the revocation: %d revoked of %d, %v", revoked, len(got), err)
 	}
+}
+
+// countOwn counts the organisation's own indicators, revoked included.
+func countOwn(t *testing.T, s *Store, org string) int64 {
+	t.Helper()
+	got, err := s.Indicators(context.Background(), IndicatorFilter{Org: org, Revoked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, in := range got {
+		if in.Org == org && in.Scope == "private" {
+			n++
+		}
+	}
+	return n
 }
