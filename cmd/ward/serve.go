@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -196,6 +197,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	blockSrv, err := blockPage(cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	if blockSrv != nil {
+		defer blockSrv.Close()
+	}
 	done := make(chan error, 1)
 	go func() {
 		var wg sync.WaitGroup
@@ -228,6 +236,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		logger.Warn("some stages did not stop within 30 s; their work is in the store and resumes at the next start")
 	}
 	return nil
+}
+
+// blockPage starts the walled garden's page (feeds.rpz.block_page), or
+// returns nil when it is off.
+func blockPage(cfg *config.Config, st *store.Store, logger *slog.Logger) (*http.Server, error) {
+	bp := cfg.Feeds.RPZ.BlockPage
+	if bp.Listen == "" {
+		return nil, nil
+	}
+	org := bp.Org
+	if org == "" {
+		org = cfg.Organisations[0].Name
+	}
+	ln, err := net.Listen("tcp", bp.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("feeds.rpz.block_page.listen: %w", err)
+	}
+	srv := web.NewServer(bp.Listen, web.BlockPage(web.BlockPageConfig{Store: st, Org: org, Title: bp.Title, Contact: bp.Contact, Logger: logger}))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("the block page stopped", "err", err)
+		}
+	}()
+	logger.Info("rpz: serving the block page", "addr", ln.Addr().String(), "org", org)
+	return srv, nil
 }
 
 // rpzServer builds the zone-transfer server of feeds.rpz.dns, or returns

@@ -240,6 +240,7 @@ feeds:
       keys:
         - {name: key-a, secret: %q}
         - {name: key-b, secret: %q}
+    block_page: {listen: "127.0.0.1:0", org: umc-a, title: UMC A security}
 storage:
   path: %q
 api:
@@ -297,5 +298,21 @@ api:
 	}
 	if rrs, err := axfr("umc-b.rpz.test.", "key-b", secretB); err != nil || strings.Contains(fmt.Sprint(rrs), "rivm-afspraak") {
 		t.Errorf("umc-b's zone: %v %v", rrs, err)
+	}
+	// The block page explains a blocked name to whoever lands on it.
+	bp := regexp.MustCompile(`"msg":"rpz: serving the block page","addr":"(127\.0\.0\.1:\d+)"`).FindStringSubmatch(stderr.String())
+	if bp == nil {
+		t.Fatalf("no block page address in the log:\n%s", stderr.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+bp[1]+"/login", nil)
+	req.Host = "www.rivm-afspraak.nl"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(page), "www.rivm-afspraak.nl</code> is blocked by UMC A security") {
+		t.Errorf("block page: %d\n%s", resp.StatusCode, page)
 	}
 }

@@ -249,6 +249,23 @@ type RPZ struct {
 	TTL time.Duration `yaml:"ttl"`
 	// DNS serves the zones by AXFR and IXFR.
 	DNS RPZDNS `yaml:"dns"`
+	// BlockPage is the page ward serves at the walled garden's address.
+	BlockPage BlockPage `yaml:"block_page"`
+}
+
+// BlockPage is the page blocked names lead to when walled_garden points
+// at ward: whatever name was asked for, it tells staff it was blocked and
+// why.
+type BlockPage struct {
+	// Listen is its HTTP address, e.g. 0.0.0.0:80; empty: no page.
+	Listen string `yaml:"listen"`
+	// Org is the organisation whose indicators explain the block; default:
+	// the only organisation (required when there are several).
+	Org string `yaml:"org"`
+	// Title names who blocks, e.g. "UMC Example IT security".
+	Title string `yaml:"title"`
+	// Contact says how staff reach the security team.
+	Contact string `yaml:"contact"`
 }
 
 // RPZDNS configures the zone-transfer server.
@@ -649,6 +666,20 @@ func (c *Config) checkFeeds(orgs map[string]bool, fieldErr func(path, msg string
 	}
 	if rpz.TTL < time.Second || rpz.TTL > 24*time.Hour {
 		fieldErr("feeds.rpz.ttl", fmt.Sprintf("%v is out of range: 1s to 24h", rpz.TTL))
+	}
+	if bp := rpz.BlockPage; bp.Listen != "" {
+		if _, _, err := net.SplitHostPort(bp.Listen); err != nil {
+			fieldErr("feeds.rpz.block_page.listen", fmt.Sprintf("%q is not host:port, e.g. 0.0.0.0:80", bp.Listen))
+		}
+		switch {
+		case bp.Org == "" && len(c.Organisations) > 1:
+			fieldErr("feeds.rpz.block_page.org", "missing: with several organisations, name the one whose indicators the page explains")
+		case bp.Org != "" && !orgs[bp.Org]:
+			fieldErr("feeds.rpz.block_page.org", fmt.Sprintf("no organisation named %q", bp.Org))
+		}
+		if len(bp.Title) > 200 || len(bp.Contact) > 500 {
+			fieldErr("feeds.rpz.block_page", "title (200) or contact (500 characters) too long")
+		}
 	}
 	if rpz.DNS.Listen != "" {
 		if _, _, err := net.SplitHostPort(rpz.DNS.Listen); err != nil {

@@ -96,6 +96,8 @@ func TestProblems(t *testing.T) {
 		{"import format", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: csv}\n", nil, `c.yaml:6: feeds.imports[0].format: "csv": use misp, stix, taxii or list`},
 		{"taxii collection", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: taxii}\n", nil, "feeds.imports[0].collection: missing"},
 		{"import org", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: list, org: other}\n", nil, `feeds.imports[0].org: no organisation named "other"`},
+		{"block page", base + "feeds:\n  rpz:\n    block_page: {listen: \"80\"}\n", nil, `feeds.rpz.block_page.listen: "80" is not host:port`},
+		{"block page org", base + "feeds:\n  rpz:\n    block_page: {listen: \":80\", org: nope}\n", nil, `feeds.rpz.block_page.org: no organisation named "nope"`},
 		{"import every", base + "feeds:\n  imports:\n    - {name: cert, url: l.txt, format: list, every: 1s}\n", nil, "feeds.imports[0].every: 1s is too short"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
