@@ -54,7 +54,7 @@ func serveFeed(w http.ResponseWriter, r *http.Request, contentType string, body 
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Cache-Control", "private, no-cache") // revalidate with the ETag; never in shared caches (TLP)
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		for t := range strings.SplitSeq(inm, ",") {
 			if t = strings.TrimPrefix(strings.TrimSpace(t), "W/"); t == etag || t == "*" {
