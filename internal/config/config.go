@@ -60,6 +60,11 @@ type Organisation struct {
 	BrandsFile string `yaml:"brands_file"`
 	// Brands are brands given inline, with the brands file's fields.
 	Brands []BrandSpec `yaml:"brands"`
+	// TrustedReceivers are the authserv-ids of the organisation's own mail
+	// servers (the first word of their Authentication-Results headers,
+	// e.g. mx.umc-example.nl): reported mail's SPF, DKIM and DMARC results
+	// are believed from them only.
+	TrustedReceivers []string `yaml:"trusted_receivers"`
 	// RPZKey names the TSIG key (under feeds.rpz.dns.keys) with which
 	// the organisation's resolvers transfer its zone.
 	RPZKey string `yaml:"rpz_key"`
@@ -513,6 +518,11 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 		for j, t := range o.Tokens {
 			if len(t) < 16 {
 				fieldErr(fmt.Sprintf("%s.tokens[%d]", p, j), "shorter than 16 characters: use a long random token, e.g. from `openssl rand -hex 32`")
+			}
+		}
+		for j, r := range o.TrustedReceivers {
+			if r == "" || len(r) > 253 || strings.ContainsAny(r, " \t;") {
+				fieldErr(fmt.Sprintf("%s.trusted_receivers[%d]", p, j), fmt.Sprintf("%q is not an authserv-id: give the first word of your mail server's Authentication-Results, e.g. mx.umc-example.nl", r))
 			}
 		}
 		for j, d := range o.OwnDomains {

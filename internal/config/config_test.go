@@ -98,6 +98,7 @@ func TestProblems(t *testing.T) {
 		{"import org", base + "feeds:\n  imports:\n    - {name: cert, url: \"https://x/\", format: list, org: other}\n", nil, `feeds.imports[0].org: no organisation named "other"`},
 		{"block page", base + "feeds:\n  rpz:\n    block_page: {listen: \"80\"}\n", nil, `feeds.rpz.block_page.listen: "80" is not host:port`},
 		{"block page org", base + "feeds:\n  rpz:\n    block_page: {listen: \":80\", org: nope}\n", nil, `feeds.rpz.block_page.org: no organisation named "nope"`},
+		{"trusted receiver", base + "    trusted_receivers: [\"mx umc\"]\n", nil, `organisations[0].trusted_receivers[0]: "mx umc" is not an authserv-id`},
 		{"import every", base + "feeds:\n  imports:\n    - {name: cert, url: l.txt, format: list, every: 1s}\n", nil, "feeds.imports[0].every: 1s is too short"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -77,13 +78,14 @@ func (e *Engine) mailAnalyzer(ctx context.Context, o *org) (*mail.Analyzer, erro
 	o.mail.mu.Lock()
 	defer o.mail.mu.Unlock()
 	if o.mail.analyzer == nil {
-		var own []string
+		var own, trusted []string
 		for _, oc := range e.cfg.Organisations {
 			if oc.Name == o.name {
-				own = oc.OwnDomains
+				own, trusted = oc.OwnDomains, oc.TrustedReceivers
 			}
 		}
-		a, err := mail.NewAnalyzer(mail.Config{Brands: o.brands, Matcher: o.matcher, OwnDomains: own, OwnNames: []string{o.display}})
+		a, err := mail.NewAnalyzer(mail.Config{Brands: o.brands, Matcher: o.matcher, OwnDomains: own, OwnNames: []string{o.display},
+			TrustedReceivers: trusted, Resolver: e.dkimResolver()})
 		if err != nil {
 			return nil, fmt.Errorf("organisation %s: building the mail analyzer: %w", o.name, err)
 		}
@@ -97,6 +99,20 @@ func (e *Engine) mailAnalyzer(ctx context.Context, o *org) (*mail.Analyzer, erro
 		o.mail.iocs, o.mail.iocsAt = set, e.now()
 	}
 	return o.mail.analyzer.WithIOCs(o.mail.iocs), nil
+}
+
+// dkimResolver returns the resolver DKIM keys are looked up with: the
+// first of enrichment.resolvers, else the system's.
+func (e *Engine) dkimResolver() mail.Resolver {
+	rs := e.cfg.Enrichment.Resolvers
+	if len(rs) == 0 {
+		return net.DefaultResolver
+	}
+	addr := rs[0]
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
 }
 
 // knownIndicators reads every standing indicator the organisation sees.

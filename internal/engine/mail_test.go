@@ -114,3 +114,29 @@ func TestAnalyzeMailNoRecording(t *testing.T) {
 		t.Errorf("the imported indicator was not matched: %v", rep.Reasons)
 	}
 }
+
+// Authentication results are believed from the organisation's own mail
+// servers only.
+func TestAnalyzeMailTrustedReceivers(t *testing.T) {
+	e, _ := newTestEngine(t, func(c *config.Config) { c.Organisations[0].TrustedReceivers = []string{"mx.umc-example.nl"} }, &fakeProber{calls: map[string]int{}})
+	msg := func(authserv string) []byte {
+		return []byte("Authentication-Results: " + authserv + "; spf=fail smtp.mailfrom=rivm.nl; dmarc=fail header.from=rivm.nl\r\n" +
+			"From: RIVM <info@rivm.nl>\r\nTo: a@umc-example.nl\r\nSubject: uitslag\r\n\r\nUw uitslag staat klaar.\r\n")
+	}
+	has := func(rep MailReport) bool {
+		for _, r := range rep.Reasons {
+			if r.Signal == "auth_dmarc_fail" {
+				return true
+			}
+		}
+		return false
+	}
+	rep, err := e.AnalyzeMail(context.Background(), "demo", "t.eml", msg("mx.umc-example.nl"))
+	if err != nil || !has(rep) {
+		t.Errorf("from the trusted receiver: %v %v", rep.Reasons, err)
+	}
+	rep, err = e.AnalyzeMail(context.Background(), "demo", "u.eml", msg("mx.attacker.example"))
+	if err != nil || has(rep) {
+		t.Errorf("a header the sender wrote was believed: %v %v", rep.Reasons, err)
+	}
+}
