@@ -197,6 +197,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if dnsSrv != nil {
+		reg.MustRegister(exporter.Metrics(orgNames, dnsSrv))
+	} else {
+		reg.MustRegister(exporter.Metrics(orgNames, nil))
+	}
 	blockSrv, err := blockPage(cfg, st, logger)
 	if err != nil {
 		return err

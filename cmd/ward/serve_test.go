@@ -83,7 +83,8 @@ api:
 	if code, _ := get("/api/v1/findings", false); code != http.StatusUnauthorized {
 		t.Errorf("findings without a token: %d", code)
 	}
-	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_findings_created_total 1") || !strings.Contains(m, "ward_ct_entries_total") {
+	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_findings_created_total 1") || !strings.Contains(m, "ward_ct_entries_total") ||
+		!strings.Contains(m, `ward_feed_indicators{org="demo"} 0`) {
 		t.Errorf("metrics: %d\n%s", code, m)
 	}
 	if code, h := get("/healthz", false); code != 200 || !strings.Contains(h, `"ok"`) {

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/store"
@@ -292,4 +295,27 @@ func TestPublishZones(t *testing.T) {
 	mu.Unlock()
 	add(t, st, "rivm", "private", "domain", "b.example", "green", "manual")
 	wait("the changed zone", func(n int, z string) bool { return n == 2 && strings.Contains(z, "b.example.rivm") })
+}
+
+func TestMetrics(t *testing.T) {
+	now := t0
+	st := openStore(t, &now)
+	add(t, st, "rivm", "private", "domain", "a.example", "green", "manual")
+	add(t, st, "who", "shared", "domain", "b.example", "green", "manual")
+	ex := New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: func() time.Time { return now }})
+	zs := &fakeZones{serial: map[string]uint32{"rivm.rpz.example": 2020032000}, text: map[string]string{}}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(ex.Metrics([]string{"rivm", "who"}, zs))
+	want := `
+# HELP ward_feed_indicators Indicators an organisation's feeds draw on: its own and the shared ones, revoked included.
+# TYPE ward_feed_indicators gauge
+ward_feed_indicators{org="rivm"} 2
+ward_feed_indicators{org="who"} 1
+# HELP ward_rpz_zone_serial The SOA serial of the zone served by zone transfer.
+# TYPE ward_rpz_zone_serial gauge
+ward_rpz_zone_serial{org="rivm",zone="rivm.rpz.example"} 2.02003200e+09
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "ward_feed_indicators", "ward_rpz_zone_serial"); err != nil {
+		t.Error(err)
+	}
 }
