@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -43,9 +44,10 @@ type MailReport struct {
 // AnalyzeMail judges a message reported by the organisation's staff with
 // the organisation's brands and own domains and every indicator it sees
 // (imports included), and records the message's indicators when its
-// verdict is one of feeds.mail_verdicts: the URLs of its links, the
-// SHA-256 of attachments with findings, and sender addresses and domains
-// that imitate a brand. Nothing on the warninglist is recorded.
+// verdict is one of feeds.mail_verdicts: the URLs of its links whose host
+// imitates a brand or is a bare address, the SHA-256 of attachments with
+// findings, and sender addresses and domains that imitate a brand. Nothing
+// on the warninglist is recorded.
 func (e *Engine) AnalyzeMail(ctx context.Context, orgName, name string, raw []byte) (MailReport, error) {
 	o := e.byName[orgName]
 	if o == nil {
@@ -157,13 +159,25 @@ func (e *Engine) mailIndicators(o *org, r mail.Result) []store.Indicator {
 			add(x, err, "", 80)
 		}
 	}
+	// Links count only when their host imitates a brand or is a bare
+	// address: a phishing mail also links to real sites (the brand's own,
+	// a partner's, a victim's), and recording those would let anyone who
+	// sends a phishing mail get a real site blocked.
 	for _, u := range r.IOCs.URLs {
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Hostname() == "" {
 			continue
 		}
+		brand := ""
+		if _, err := netip.ParseAddr(pu.Hostname()); err != nil {
+			m, matched, _ := o.matcher.Match(pu.Hostname())
+			if !matched {
+				continue
+			}
+			brand = m.Brand
+		}
 		x, err := intel.Parse(intel.TypeURL, u)
-		add(x, err, "", 60)
+		add(x, err, brand, 60)
 	}
 	// Sender addresses and domains count only when they imitate a brand:
 	// a From address can be forged to any real one.

