@@ -28,7 +28,7 @@ Usage:
     ward serve [-config FILE]           run the watching daemon (API on 127.0.0.1:8080)
     ward config check FILE              check a ward serve configuration
     ward feed export -format F [-o P]   write the indicators as rpz, stix, misp, csv or hosts
-    ward ioc add|rm|ls                  record, revoke and list indicators
+    ward ioc add|rm|expire|ls           record, revoke, expire and list indicators
     ward brands [-brands FILE]          print the brand set in effect
     ward version                        print the version
 
