@@ -508,20 +508,38 @@ func TestBounds(t *testing.T) {
 				c.Close()
 			}
 		}()
-		for range 3 {
+		// hold opens a connection and gets a query answered on it, which
+		// proves the server holds it.
+		hold := func() (net.Conn, error) {
 			c, err := net.Dial("tcp", s.Addr())
+			if err != nil {
+				return nil, err
+			}
+			co := &dns.Conn{Conn: c}
+			if err := co.WriteMsg(question(testOrigin, dns.TypeSOA)); err != nil {
+				c.Close()
+				return nil, err
+			}
+			if _, err := co.ReadMsg(); err != nil {
+				c.Close()
+				return nil, err
+			}
+			return c, nil
+		}
+		for range 3 {
+			// The server may still be releasing the slots of the
+			// earlier subtests' connections: retry for a while.
+			var c net.Conn
+			var err error
+			for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				if c, err = hold(); err == nil || time.Now().After(end) {
+					break
+				}
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			held = append(held, c)
-			// A query answered proves the server holds this connection.
-			co := &dns.Conn{Conn: c}
-			if err := co.WriteMsg(question(testOrigin, dns.TypeSOA)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := co.ReadMsg(); err != nil {
-				t.Fatal(err)
-			}
 		}
 		c, err := net.Dial("tcp", s.Addr())
 		if err != nil {
