@@ -157,31 +157,11 @@ func readObjects(objs []json.RawMessage) (intel.Result, error) {
 	return intel.ReadSTIXBundle(&b)
 }
 
-// checkDepth fails when JSON nests arrays and objects deeper than max,
-// looking at brackets outside strings only.
+// checkDepth fails with this package's ErrTooBig when JSON nests arrays
+// and objects deeper than max (see intel.CheckJSONDepth).
 func checkDepth(b []byte, max int) error {
-	depth, inStr, esc := 0, false, false
-	for _, c := range b {
-		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			depth++
-			if depth > max {
-				return fmt.Errorf("%w: JSON nested deeper than %d", ErrTooBig, max)
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
+	if intel.CheckJSONDepth(b, max) != nil {
+		return fmt.Errorf("%w: JSON nested deeper than %d", ErrTooBig, max)
 	}
 	return nil
 }

@@ -327,7 +327,7 @@ func ReadMISPFeed(fsys fs.FS) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := checkDepth(data, maxJSONDepth); err != nil {
+	if err := CheckJSONDepth(data, maxJSONDepth); err != nil {
 		return res, fmt.Errorf("reading MISP manifest: %w", err)
 	}
 	var manifest map[string]json.RawMessage
@@ -387,7 +387,7 @@ func ReadMISPEvent(r io.Reader) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := checkDepth(data, maxJSONDepth); err != nil {
+	if err := CheckJSONDepth(data, maxJSONDepth); err != nil {
 		return res, fmt.Errorf("reading MISP event: %w", err)
 	}
 	var wrap struct {

@@ -75,10 +75,11 @@ func readAllLimited(r io.Reader, what string) ([]byte, error) {
 	return b, nil
 }
 
-// checkDepth fails when JSON nests arrays and objects deeper than max; it
-// looks only at brackets outside strings, so it is cheap and never fails on
-// valid shallow documents.
-func checkDepth(b []byte, max int) error {
+// CheckJSONDepth fails with ErrTooBig when JSON nests arrays and objects
+// deeper than max; it looks only at brackets outside strings, so it is
+// cheap and never fails on valid shallow documents. Run it before
+// decoding a hostile document.
+func CheckJSONDepth(b []byte, max int) error {
 	depth, inStr, esc := 0, false, false
 	for _, c := range b {
 		switch {

@@ -175,7 +175,7 @@ func ReadSTIXBundle(r io.Reader) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := checkDepth(data, maxJSONDepth); err != nil {
+	if err := CheckJSONDepth(data, maxJSONDepth); err != nil {
 		return res, fmt.Errorf("reading STIX bundle: %w", err)
 	}
 	var b struct {
