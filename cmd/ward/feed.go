@@ -473,7 +473,7 @@ func resolveIndicator(ctx context.Context, c *storeCmd, v string) ([]int64, erro
 }
 
 func iocList(ctx context.Context, e *env, c *storeCmd, typ string, revoked, jsonl bool) error {
-	f := store.IndicatorFilter{Org: c.org, Revoked: revoked, Limit: store.MaxQueryLimit}
+	f := store.IndicatorFilter{Org: c.org, Revoked: revoked}
 	if typ != "" {
 		f.Types = []string{typ}
 	}
@@ -484,35 +484,29 @@ func iocList(ctx context.Context, e *env, c *storeCmd, typ string, revoked, json
 		fmt.Fprintln(tw, "ID\tTYPE\tVALUE\tORG\tSCOPE\tTLP\tSOURCE\tVALID UNTIL\tSTATE")
 	}
 	enc := json.NewEncoder(w)
-	for {
-		page, err := c.st.Indicators(ctx, f)
+	for in, err := range store.AllIndicators(ctx, c.st, f) {
 		if err != nil {
 			return err
 		}
-		for _, in := range page {
-			if jsonl {
-				if err := enc.Encode(in); err != nil {
-					return err
-				}
-				continue
+		if jsonl {
+			if err := enc.Encode(in); err != nil {
+				return err
 			}
-			until, state := "never", "standing"
-			if !in.ValidUntil.IsZero() {
-				until = in.ValidUntil.UTC().Format(time.DateOnly)
-				if in.ValidUntil.Before(time.Now()) {
-					state = "expired"
-				}
-			}
-			if !in.RevokedAt.IsZero() {
-				state = "revoked " + in.RevokedAt.UTC().Format(time.DateOnly)
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Type, strconv.QuoteToGraphic(in.Value)[1:len(strconv.QuoteToGraphic(in.Value))-1],
-				in.Org, in.Scope, in.TLP, in.Source, until, state)
+			continue
 		}
-		if len(page) < f.Limit {
-			break
+		until, state := "never", "standing"
+		if !in.ValidUntil.IsZero() {
+			until = in.ValidUntil.UTC().Format(time.DateOnly)
+			if in.ValidUntil.Before(time.Now()) {
+				state = "expired"
+			}
 		}
-		f.AfterID = page[len(page)-1].ID
+		if !in.RevokedAt.IsZero() {
+			state = "revoked " + in.RevokedAt.UTC().Format(time.DateOnly)
+		}
+		value := strconv.QuoteToGraphic(in.Value) // control characters shown escaped
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, in.Type, value[1:len(value)-1],
+			in.Org, in.Scope, in.TLP, in.Source, until, state)
 	}
 	return tw.Flush()
 }

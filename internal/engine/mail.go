@@ -121,20 +121,13 @@ func (e *Engine) dkimResolver() mail.Resolver {
 func (e *Engine) knownIndicators(ctx context.Context, org string) (*mail.IOCSet, error) {
 	now := e.now()
 	var all []intel.Indicator
-	f := store.IndicatorFilter{Org: org, Now: now, Limit: store.MaxQueryLimit}
-	for {
-		page, err := e.st.Indicators(ctx, f)
+	for in, err := range store.AllIndicators(ctx, e.st, store.IndicatorFilter{Org: org, Now: now}) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the indicators mail is matched against: %w", err)
 		}
-		for _, in := range page {
-			all = append(all, in.Intel())
-		}
-		if len(page) < f.Limit {
-			return mail.IOCsFrom(all, now), nil
-		}
-		f.AfterID = page[len(page)-1].ID
+		all = append(all, in.Intel())
 	}
+	return mail.IOCsFrom(all, now), nil
 }
 
 // mailIndicators picks what a judged message adds to the feeds.

@@ -104,29 +104,22 @@ func (e *Exporter) ZoneName(org string) string {
 // within the history window too.
 func (e *Exporter) list(ctx context.Context, org string, revoked bool, now time.Time) ([]intel.Indicator, error) {
 	var out []intel.Indicator
-	f := store.IndicatorFilter{Org: org, Now: now, Revoked: revoked, Limit: store.MaxQueryLimit}
-	for {
-		page, err := e.st.Indicators(ctx, f)
+	for in, err := range store.AllIndicators(ctx, e.st, store.IndicatorFilter{Org: org, Now: now, Revoked: revoked}) {
 		if err != nil {
 			return nil, err
 		}
-		for _, in := range page {
-			if !in.RevokedAt.IsZero() && now.Sub(in.RevokedAt) > e.o.History {
-				continue
-			}
-			if strings.HasPrefix(in.Source, intel.SourceImport) && !e.o.Reshare(in.Source) {
-				continue
-			}
-			if len(out) >= e.o.MaxIndicators {
-				return nil, fmt.Errorf("%w: organisation %s sees more than %d: raise the limit or expire old ones", ErrTooMany, org, e.o.MaxIndicators)
-			}
-			out = append(out, in.Intel())
+		if !in.RevokedAt.IsZero() && now.Sub(in.RevokedAt) > e.o.History {
+			continue
 		}
-		if len(page) < f.Limit {
-			return out, nil
+		if strings.HasPrefix(in.Source, intel.SourceImport) && !e.o.Reshare(in.Source) {
+			continue
 		}
-		f.AfterID = page[len(page)-1].ID
+		if len(out) >= e.o.MaxIndicators {
+			return nil, fmt.Errorf("%w: organisation %s sees more than %d: raise the limit or expire old ones", ErrTooMany, org, e.o.MaxIndicators)
+		}
+		out = append(out, in.Intel())
 	}
+	return out, nil
 }
 
 // Standing returns what org's blocking feeds carry now, sorted as

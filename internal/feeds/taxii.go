@@ -173,27 +173,19 @@ scan:
 func (b *TAXIIBackend) sharedObjects(ctx context.Context, org string) ([]intel.STIXObject, error) {
 	var all []intel.Indicator
 	seen := map[string]bool{}
-	f := store.IndicatorFilter{Org: org, Revoked: true, Limit: store.MaxQueryLimit}
-	for {
-		page, err := b.e.st.Indicators(ctx, f)
+	for in, err := range store.AllIndicators(ctx, b.e.st, store.IndicatorFilter{Org: org, Revoked: true}) {
 		if err != nil {
 			return nil, err
 		}
-		for _, in := range page {
-			// One indicator per brand and TLP is enough to name them all.
-			k := in.Brand + "|" + in.TLP
-			if seen[k] {
-				continue
-			}
-			if x, ok := b.e.exportable(in, b.e.o.Now()); ok {
-				seen[k] = true
-				all = append(all, x)
-			}
+		// One indicator per brand and TLP is enough to name them all.
+		k := in.Brand + "|" + in.TLP
+		if seen[k] {
+			continue
 		}
-		if len(page) < f.Limit {
-			break
+		if x, ok := b.e.exportable(in, b.e.o.Now()); ok {
+			seen[k] = true
+			all = append(all, x)
 		}
-		f.AfterID = page[len(page)-1].ID
 	}
 	objs, err := intel.STIXSharedObjects(all, b.e.stixOptions())
 	if err != nil {

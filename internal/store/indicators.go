@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -430,6 +431,40 @@ func (s *Store) IndicatorsVersion(ctx context.Context, org string) (latest time.
 		return time.Time{}, 0, fmt.Errorf("reading the indicators' version: %w", err)
 	}
 	return latest, count, nil
+}
+
+// IndicatorLister is what AllIndicators reads from: *Store, or a
+// narrower interface of a package that uses it.
+type IndicatorLister interface {
+	Indicators(ctx context.Context, f IndicatorFilter) ([]Indicator, error)
+}
+
+// AllIndicators yields every indicator f selects, by ID, reading them from
+// r in pages of f.Limit (zero: MaxQueryLimit) after f.AfterID; ByUpdate is
+// ignored. A read error is yielded once, and ends the sequence.
+func AllIndicators(ctx context.Context, r IndicatorLister, f IndicatorFilter) iter.Seq2[Indicator, error] {
+	return func(yield func(Indicator, error) bool) {
+		f.ByUpdate = false
+		if f.Limit == 0 {
+			f.Limit = MaxQueryLimit
+		}
+		for {
+			page, err := r.Indicators(ctx, f)
+			if err != nil {
+				yield(Indicator{}, err)
+				return
+			}
+			for _, in := range page {
+				if !yield(in, nil) {
+					return
+				}
+			}
+			if len(page) < f.Limit {
+				return
+			}
+			f.AfterID = page[len(page)-1].ID
+		}
+	}
 }
 
 // clipText shortens s to at most n bytes on a rune boundary, for messages.

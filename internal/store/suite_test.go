@@ -1152,6 +1152,16 @@ func testIndicatorPaging(t *testing.T, s *Store, ind func(org, scope, typ, value
 	if err != nil || len(seen) != len(all) {
 		t.Errorf("paging by update saw %d indicators, listing by ID %d (%v)", len(seen), len(all), err)
 	}
+	count := 0
+	for _, err := range AllIndicators(ctx, s, IndicatorFilter{Org: "rivm", Limit: 40}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		count++
+	}
+	if count != len(all) {
+		t.Errorf("AllIndicators in pages of 40 yields %d, one listing %d", count, len(all))
+	}
 	// The version moves with every change an organisation can see.
 	v1, n1, err := s.IndicatorsVersion(ctx, "who")
 	if err != nil || n1 == 0 || v1.IsZero() {
