@@ -132,11 +132,7 @@ func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
 		if _, _, err := net.SplitHostPort(m.dns); err != nil {
 			return nil, usagef("-dns %q: give HOST:PORT, e.g. 127.0.0.1:53", m.dns)
 		}
-		addr := m.dns
-		cfg.Resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		}}
+		cfg.Resolver = mail.ResolverAt(m.dns)
 	}
 	if m.timeout < 0 {
 		return nil, usagef("-timeout %v is negative", m.timeout)

@@ -110,11 +110,7 @@ func (e *Engine) dkimResolver() mail.Resolver {
 	if len(rs) == 0 {
 		return net.DefaultResolver
 	}
-	addr := rs[0]
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}}
+	return mail.ResolverAt(rs[0])
 }
 
 // knownIndicators reads every standing indicator the organisation sees.

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -29,6 +30,15 @@ import (
 // public keys. *net.Resolver satisfies it.
 type Resolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
+}
+
+// ResolverAt returns a Resolver that asks the DNS server at addr
+// (host:port) instead of the system's.
+func ResolverAt(addr string) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
 }
 
 // Limits bound the work done on one message. Zero fields take the values
