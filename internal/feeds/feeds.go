@@ -63,9 +63,11 @@ type Options struct {
 
 // Exporter writes an organisation's feeds. It is safe for concurrent use.
 type Exporter struct {
-	st Store
-	o  Options
-	mu sync.Mutex // serialises zone serial updates
+	st     Store
+	o      Options
+	zoneMu sync.Mutex // serialises zone serial updates
+	mu     sync.Mutex // guards misp
+	misp   map[string]mispEvents
 }
 
 // ErrTooMany is returned when an organisation sees more indicators than
@@ -92,7 +94,7 @@ func New(st Store, o Options) *Exporter {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Exporter{st: st, o: o}
+	return &Exporter{st: st, o: o, misp: map[string]mispEvents{}}
 }
 
 // ZoneName returns the name of org's response policy zone.
@@ -188,13 +190,42 @@ func (e *Exporter) Write(ctx context.Context, w io.Writer, org, format string) e
 	return fmt.Errorf("format %q: use one of %s", format, strings.Join(Formats, ", "))
 }
 
+// mispReuse is how long MISP events are served again while the
+// organisation's indicators have not changed: a MISP pull fetches the
+// manifest and then each event, and must not rebuild the feed each time.
+const mispReuse = time.Minute
+
+// mispEvents are an organisation's MISP events and the indicators'
+// version they were built from.
+type mispEvents struct {
+	latest time.Time
+	count  int64
+	built  time.Time
+	events []intel.MISPEvent
+}
+
 // MISP returns org's indicators as MISP events.
 func (e *Exporter) MISP(ctx context.Context, org string) ([]intel.MISPEvent, error) {
+	latest, count, err := e.st.IndicatorsVersion(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	now := e.o.Now()
+	e.mu.Lock()
+	c, ok := e.misp[org]
+	e.mu.Unlock()
+	if ok && c.latest.Equal(latest) && c.count == count && now.Sub(c.built) < mispReuse {
+		return c.events, nil
+	}
 	inds, err := e.Standing(ctx, org)
 	if err != nil {
 		return nil, err
 	}
-	return intel.MISPEvents(inds, intel.MISPOptions{Org: intel.MISPOrg{Name: e.o.Producer + " for " + org}}), nil
+	evs := intel.MISPEvents(inds, intel.MISPOptions{Org: intel.MISPOrg{Name: e.o.Producer + " for " + org}})
+	e.mu.Lock()
+	e.misp[org] = mispEvents{latest: latest, count: count, built: now, events: evs}
+	e.mu.Unlock()
+	return evs, nil
 }
 
 // WriteMISPDir writes org's MISP feed directory.
@@ -236,8 +267,8 @@ func (e *Exporter) Zone(ctx context.Context, org string) (Zone, error) {
 	if err != nil {
 		return Zone{}, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.zoneMu.Lock()
+	defer e.zoneMu.Unlock()
 	key := "feed rpz " + org
 	var st zoneState
 	if b, err := e.st.Cursor(ctx, key); err != nil {

@@ -319,3 +319,26 @@ ward_rpz_zone_serial{org="rivm",zone="rivm.rpz.example"} 2.02003200e+09
 		t.Error(err)
 	}
 }
+
+// The MISP events a pull fetches one by one are built once, and a change
+// of the indicators shows at once.
+func TestMISPReused(t *testing.T) {
+	now := t0
+	st := openStore(t, &now)
+	add(t, st, "rivm", "private", "domain", "a.example", "green", "manual")
+	ex := New(st, Options{RPZ: intel.RPZOptions{Origin: "rpz.example"}, Now: func() time.Time { return now }})
+	first, err := ex.MISP(t.Context(), "rivm")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("%v %v", first, err)
+	}
+	again, _ := ex.MISP(t.Context(), "rivm")
+	if &again[0] != &first[0] {
+		t.Errorf("the events were built again for an unchanged organisation")
+	}
+	now = now.Add(24 * time.Hour)
+	add(t, st, "rivm", "private", "domain", "b.example", "green", "manual")
+	later, _ := ex.MISP(t.Context(), "rivm")
+	if len(later) != 2 {
+		t.Errorf("after a new indicator on another day: %d events, want 2", len(later))
+	}
+}
