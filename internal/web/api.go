@@ -277,13 +277,8 @@ func (s *server) listFindings(w http.ResponseWriter, r *http.Request, o *Org) {
 			}
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxPageLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q: use 1 to %d", v, store.MaxPageLimit))
-			return
-		}
-		f.Limit = n
+	if !pageLimit(w, r, &f.Limit) {
+		return
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
@@ -308,13 +303,33 @@ func (s *server) listFindings(w http.ResponseWriter, r *http.Request, o *Org) {
 	writeJSON(w, http.StatusOK, map[string]any{"findings": page, "next": next})
 }
 
-func findingID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+func findingID(w http.ResponseWriter, r *http.Request) (int64, bool) { return pathID(w, r, "finding") }
+
+// pathID reads the {id} of the path; one that is not a positive number
+// is answered 404 "no such <what>".
+func pathID(w http.ResponseWriter, r *http.Request, what string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeError(w, http.StatusNotFound, "no such finding")
+		writeError(w, http.StatusNotFound, "no such "+what)
 		return 0, false
 	}
 	return id, true
+}
+
+// pageLimit reads the limit query parameter into *limit, leaving it when
+// absent; a bad one is answered 400.
+func pageLimit(w http.ResponseWriter, r *http.Request, limit *int) bool {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > store.MaxPageLimit {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q: use 1 to %d", v, store.MaxPageLimit))
+		return false
+	}
+	*limit = n
+	return true
 }
 
 func (s *server) getFinding(w http.ResponseWriter, r *http.Request, o *Org) {

@@ -226,27 +226,31 @@ func cmp(v, def string) string {
 	return v
 }
 
+// indicatorError answers for a store error on one indicator: 404 for one
+// that is not the organisation's or not standing, else as storeError.
+func (s *server) indicatorError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such indicator of this organisation standing")
+		return
+	}
+	s.storeError(w, err)
+}
+
 func (s *server) removeIndicator(w http.ResponseWriter, r *http.Request, o *Org) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		writeError(w, http.StatusNotFound, "no such indicator")
+	id, ok := pathID(w, r, "indicator")
+	if !ok {
 		return
 	}
 	if err := s.cfg.Store.RemoveIndicator(r.Context(), o.Name, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no such indicator of this organisation standing")
-			return
-		}
-		s.storeError(w, err)
+		s.indicatorError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *server) expireIndicator(w http.ResponseWriter, r *http.Request, o *Org) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		writeError(w, http.StatusNotFound, "no such indicator")
+	id, ok := pathID(w, r, "indicator")
+	if !ok {
 		return
 	}
 	var b struct {
@@ -269,11 +273,7 @@ func (s *server) expireIndicator(w http.ResponseWriter, r *http.Request, o *Org)
 	}
 	got, err := s.cfg.Store.ExpireIndicator(r.Context(), o.Name, id, until)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no such indicator of this organisation standing")
-			return
-		}
-		s.storeError(w, err)
+		s.indicatorError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, got)
@@ -291,13 +291,8 @@ func (s *server) listIndicators(w http.ResponseWriter, r *http.Request, o *Org) 
 			f.Types = append(f.Types, x)
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxPageLimit {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("limit %q: use 1 to %d", v, store.MaxPageLimit))
-			return
-		}
-		f.Limit = n
+	if !pageLimit(w, r, &f.Limit) {
+		return
 	}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
