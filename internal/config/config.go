@@ -607,11 +607,7 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	if c.Feeds.Scope != "shared" && c.Feeds.Scope != "private" {
 		fieldErr("feeds.scope", fmt.Sprintf("%q: use shared or private", c.Feeds.Scope))
 	}
-	switch c.Feeds.TLP {
-	case "clear", "green", "amber", "amber+strict", "red":
-	default:
-		fieldErr("feeds.tlp", fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", c.Feeds.TLP))
-	}
+	checkTLP("feeds.tlp", c.Feeds.TLP, fieldErr)
 	if c.Feeds.ValidFor < time.Hour {
 		fieldErr("feeds.valid_for", fmt.Sprintf("%v is too short: at least 1h", c.Feeds.ValidFor))
 	}
@@ -630,6 +626,14 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	}
 	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		fieldErr("api.listen", fmt.Sprintf("%q is not host:port, e.g. 127.0.0.1:8080", c.API.Listen))
+	}
+}
+
+func checkTLP(path, tlp string, fieldErr func(path, msg string)) {
+	switch tlp {
+	case "clear", "green", "amber", "amber+strict", "red":
+	default:
+		fieldErr(path, fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", tlp))
 	}
 }
 
@@ -760,11 +764,7 @@ func (c *Config) checkFeeds(orgs map[string]bool, fieldErr func(path, msg string
 		if im.Org != "" && !orgs[im.Org] {
 			fieldErr(p+".org", fmt.Sprintf("no organisation named %q", im.Org))
 		}
-		switch im.TLP {
-		case "clear", "green", "amber", "amber+strict", "red":
-		default:
-			fieldErr(p+".tlp", fmt.Sprintf("%q: use clear, green, amber, amber+strict or red", im.TLP))
-		}
+		checkTLP(p+".tlp", im.TLP, fieldErr)
 		if im.MaxBytes < 1<<10 || im.MaxBytes > 64<<20 {
 			fieldErr(p+".max_bytes", fmt.Sprintf("%d is out of range: 1024 to 67108864 (64 MiB)", im.MaxBytes))
 		}

@@ -453,10 +453,7 @@ func (e *Engine) check(ctx context.Context, f store.Finding) error {
 // analyst's, another organisation's finding), or "". The organisation's
 // own finding indicators do not count: a finding must not raise itself.
 func (e *Engine) listedBy(ctx context.Context, f store.Finding) (string, error) {
-	var names []string
-	for d := f.Domain; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
-		names = append(names, d)
-	}
+	names := intel.DomainAndParents(f.Domain)
 	if len(names) == 0 {
 		return "", nil
 	}

@@ -201,6 +201,17 @@ func (w *Warninglist) ContainsDomain(d string) bool {
 	}
 }
 
+// DomainAndParents returns d and each of its parents that still has two
+// labels or more (a.b.example → a.b.example, b.example): the names a
+// domain indicator covering d could be on.
+func DomainAndParents(d string) []string {
+	var out []string
+	for ; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
+		out = append(out, d)
+	}
+	return out
+}
+
 // ContainsURLHost reports whether the host of a URL indicator must not be
 // blocked as a name: it is on the list, or its registrable domain is (the
 // URL is a page on a popular service, such as docs.google.com/forms/...,

@@ -148,3 +148,11 @@ func TestURLHostsOfPopularServices(t *testing.T) {
 		t.Errorf("Select kept %d of 5", len(got))
 	}
 }
+
+func TestDomainAndParents(t *testing.T) {
+	for in, want := range map[string]string{"a.b.example": "a.b.example b.example", "rivm-fake.nl": "rivm-fake.nl", "localhost": ""} {
+		if got := strings.Join(DomainAndParents(in), " "); got != want {
+			t.Errorf("DomainAndParents(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/store"
 )
@@ -71,10 +72,7 @@ func BlockPage(cfg BlockPageConfig) http.Handler {
 			Known                             bool
 		}{Host: host, Title: cfg.Title, Contact: cfg.Contact}
 		if h, err := lookalike.ParseHost(host); err == nil {
-			var names []string
-			for d := h.ASCII; strings.Contains(d, "."); d = d[strings.IndexByte(d, '.')+1:] {
-				names = append(names, d)
-			}
+			names := intel.DomainAndParents(h.ASCII)
 			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 			inds, err := cfg.Store.Indicators(ctx, store.IndicatorFilter{Org: cfg.Org, Now: time.Now(), Types: []string{"domain"}, Values: names, Limit: 10})
 			cancel()
