@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ward-health/ward/internal/atomicfile"
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/feeds"
 	"github.com/ward-health/ward/internal/intel"
@@ -96,36 +96,9 @@ func runFeed(ctx context.Context, e *env, args []string) error {
 		}
 		return w.Flush()
 	}
-	return writeAtomic(*out, func(w io.Writer) error { return ex.Write(ctx, w, cmd.org, *format) })
-}
-
-// writeAtomic writes a file through a temporary file in the same
-// directory, renamed into place when complete: a resolver reloading the
-// zone never reads half of it.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".ward-*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	w := bufio.NewWriter(f)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	// Written whole, then renamed into place: a resolver reloading the
+	// zone never reads half of it.
+	return atomicfile.Write(*out, 0o644, func(w io.Writer) error { return ex.Write(ctx, w, cmd.org, *format) })
 }
 
 // commonFlags are the flags of the commands that work on ward serve's

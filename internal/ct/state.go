@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ward-health/ward/internal/atomicfile"
 )
 
 // stateFile is the name of the positions file in the state directory.
@@ -59,32 +61,7 @@ func (st *tailState) save(dir string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("saving the CT state: %w", err)
 	}
-	f, err := os.CreateTemp(dir, stateFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename, a no-op
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, stateFile)); err != nil {
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("saving the CT state: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, stateFile), 0o600, b); err != nil {
 		return fmt.Errorf("saving the CT state: %w", err)
 	}
 	return nil

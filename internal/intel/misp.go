@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ward-health/ward/internal/atomicfile"
 )
 
 // MISPOrg is a MISP organisation.
@@ -221,14 +223,14 @@ func WriteMISPFeed(dir string, events []MISPEvent) error {
 		if err := WriteMISPEvent(&b, ev); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(filepath.Join(dir, ev.UUID+".json"), b.Bytes()); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, ev.UUID+".json"), 0o644, b.Bytes()); err != nil {
 			return fmt.Errorf("misp feed: %w", err)
 		}
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "hashes.csv"), hashes); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "hashes.csv"), 0o644, hashes); err != nil {
 		return fmt.Errorf("misp feed: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "manifest.json"), manifest); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "manifest.json"), 0o644, manifest); err != nil {
 		return fmt.Errorf("misp feed: %w", err)
 	}
 	return nil
@@ -282,28 +284,6 @@ func WriteMISPEvent(w io.Writer, ev MISPEvent) error {
 		return fmt.Errorf("misp event %s: %w", ev.UUID, err)
 	}
 	return nil
-}
-
-func writeFileAtomic(name string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".ward-*.tmp")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), name)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
 }
 
 // Bounds on MISP input.
