@@ -108,7 +108,7 @@ type server struct {
 
 // Handler returns the API's handler.
 func Handler(cfg Config) (http.Handler, error) {
-	s := &server{cfg: cfg, tokens: map[[32]byte]*Org{}, slots: make(chan struct{}, maxHeavy), busyWait: cfg.BusyWait, log: cfg.Logger, now: cfg.Now}
+	s := &server{cfg: cfg, slots: make(chan struct{}, maxHeavy), busyWait: cfg.BusyWait, log: cfg.Logger, now: cfg.Now}
 	if s.busyWait <= 0 {
 		s.busyWait = 30 * time.Second
 	}
@@ -118,15 +118,9 @@ func Handler(cfg Config) (http.Handler, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	for i := range cfg.Orgs {
-		o := &cfg.Orgs[i]
-		for _, t := range o.Tokens {
-			h := sha256.Sum256([]byte(t))
-			if prev, dup := s.tokens[h]; dup {
-				return nil, fmt.Errorf("organisations %s and %s share an API token: give each its own", prev.Name, o.Name)
-			}
-			s.tokens[h] = o
-		}
+	var err error
+	if s.tokens, err = tokenIndex(cfg.Orgs); err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
@@ -215,19 +209,33 @@ func (s *server) org(r *http.Request) *Org {
 
 // Authenticate returns the organisation a request's token belongs to, for
 // handlers mounted beside the API (TAXII).
+// Tokens two organisations share are refused by Handler.
 func Authenticate(orgs []Org) func(*http.Request) (string, bool) {
-	s := &server{tokens: map[[32]byte]*Org{}}
-	for i := range orgs {
-		for _, t := range orgs[i].Tokens {
-			s.tokens[sha256.Sum256([]byte(t))] = &orgs[i]
-		}
-	}
+	tokens, _ := tokenIndex(orgs)
+	s := &server{tokens: tokens}
 	return func(r *http.Request) (string, bool) {
 		if o := s.org(r); o != nil {
 			return o.Name, true
 		}
 		return "", false
 	}
+}
+
+// tokenIndex maps the SHA-256 of every token to its organisation; a token
+// two organisations share is an error.
+func tokenIndex(orgs []Org) (map[[32]byte]*Org, error) {
+	tokens := map[[32]byte]*Org{}
+	for i := range orgs {
+		o := &orgs[i]
+		for _, t := range o.Tokens {
+			h := sha256.Sum256([]byte(t))
+			if prev, dup := tokens[h]; dup {
+				return tokens, fmt.Errorf("organisations %s and %s share an API token: give each its own", prev.Name, o.Name)
+			}
+			tokens[h] = o
+		}
+	}
+	return tokens, nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
