@@ -235,16 +235,7 @@ func STIXObjectsOf(in Indicator, opts STIXOptions) ([]STIXObject, error) {
 		return nil, fmt.Errorf("stix: %w", err)
 	}
 	objs := x.objects(nil, in)
-	out := make([]STIXObject, 0, len(objs))
-	var b bytes.Buffer
-	for i := range objs {
-		o, err := objs[i].export(&b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, nil
+	return exportAll(objs)
 }
 
 // STIXSharedObjects returns the objects that the objects of inds refer to:
@@ -264,6 +255,11 @@ func STIXSharedObjects(inds []Indicator, opts STIXOptions) ([]STIXObject, error)
 			}
 		}
 	})
+	return exportAll(objs)
+}
+
+// exportAll encodes objects for serving one by one.
+func exportAll(objs []stixObject) ([]STIXObject, error) {
 	out := make([]STIXObject, 0, len(objs))
 	var b bytes.Buffer
 	for i := range objs {
