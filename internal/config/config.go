@@ -495,26 +495,14 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	sinks := map[string]bool{}
 	for i, k := range c.Alerts.Sinks {
 		p := fmt.Sprintf("alerts.sinks[%d]", i)
-		switch {
-		case !slug.MatchString(k.Name):
-			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens", k.Name))
-		case sinks[k.Name]:
-			fieldErr(p+".name", fmt.Sprintf("%q is used twice: give each sink its own name", k.Name))
-		}
-		sinks[k.Name] = true
+		checkName(p+".name", k.Name, "", "give each sink its own name", sinks, fieldErr)
 		if err := k.Validate(); err != nil {
 			fieldErr(p, err.Error())
 		}
 	}
 	for i, o := range c.Organisations {
 		p := fmt.Sprintf("organisations[%d]", i)
-		switch {
-		case !slug.MatchString(o.Name):
-			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens, e.g. umc-utrecht", o.Name))
-		case orgs[o.Name]:
-			fieldErr(p+".name", fmt.Sprintf("%q is used twice: organisation names must be unique", o.Name))
-		}
-		orgs[o.Name] = true
+		checkName(p+".name", o.Name, ", e.g. umc-utrecht", "organisation names must be unique", orgs, fieldErr)
 		for j, t := range o.Tokens {
 			if len(t) < 16 {
 				fieldErr(fmt.Sprintf("%s.tokens[%d]", p, j), "shorter than 16 characters: use a long random token, e.g. from `openssl rand -hex 32`")
@@ -629,6 +617,19 @@ func (c *Config) check(fieldErr func(path, msg string)) {
 	}
 }
 
+// checkName checks a name of lower-case letters, digits and hyphens that
+// must be unique among seen, and adds it there; example follows the rule
+// in the message, dup says what to do about a second use.
+func checkName(path, name, example, dup string, seen map[string]bool, fieldErr func(path, msg string)) {
+	switch {
+	case !slug.MatchString(name):
+		fieldErr(path, fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens%s", name, example))
+	case seen[name]:
+		fieldErr(path, fmt.Sprintf("%q is used twice: %s", name, dup))
+	}
+	seen[name] = true
+}
+
 func checkTLP(path, tlp string, fieldErr func(path, msg string)) {
 	switch tlp {
 	case "clear", "green", "amber", "amber+strict", "red":
@@ -734,13 +735,7 @@ func (c *Config) checkFeeds(orgs map[string]bool, fieldErr func(path, msg string
 	names := map[string]bool{}
 	for i, im := range fd.Imports {
 		p := fmt.Sprintf("feeds.imports[%d]", i)
-		switch {
-		case !slug.MatchString(im.Name):
-			fieldErr(p+".name", fmt.Sprintf("%q is not a name: use lower-case letters, digits and hyphens", im.Name))
-		case names[im.Name]:
-			fieldErr(p+".name", fmt.Sprintf("%q is used twice: give each import its own name", im.Name))
-		}
-		names[im.Name] = true
+		checkName(p+".name", im.Name, "", "give each import its own name", names, fieldErr)
 		if im.URL == "" {
 			fieldErr(p+".url", "missing: give an http(s) URL or a file path")
 		} else if strings.Contains(im.URL, "://") && !strings.HasPrefix(im.URL, "file://") {
