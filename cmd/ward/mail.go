@@ -27,6 +27,7 @@ const mailUsage = `Usage: ward mail COMMAND [flags]
 
 Commands:
     analyze   judge messages: malicious, phishing, suspicious or clean
+    learn     teach the content classifier your confirmed reports
     eval      measure the analyzer on ../shared/data/mail
 
 Run "ward mail COMMAND -h" for the flags of a command.
@@ -63,6 +64,8 @@ Flags:
     -t N             messages analysed at once (default: the number of CPUs)
     -timeout D       time allowed per message (default 10s)
     -no-bayes        leave out the content classifier (bayes_spam)
+    -learned FILE    classify with what "ward mail learn" taught FILE, on
+                     top of the built-in model
 
 Exit status: 0, or 1 for I/O errors and -fail-on, 2 for usage errors.
 
@@ -82,11 +85,13 @@ func runMail(ctx context.Context, e *env, args []string) error {
 		return usageOf(runMailAnalyze(ctx, e, args[1:]), "mail analyze")
 	case "eval":
 		return usageOf(runMailEval(ctx, e, args[1:]), "mail eval")
+	case "learn":
+		return usageOf(runMailLearn(ctx, e, args[1:]), "mail learn")
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(e.stdout, mailUsage)
 		return nil
 	}
-	return usagef("unknown mail command %q: use analyze or eval", args[0])
+	return usagef("unknown mail command %q: use analyze, learn or eval", args[0])
 }
 
 // usageOf makes the hint of a usage error name cmd, so that "ward mail
@@ -110,6 +115,7 @@ type mailFlags struct {
 	workers int
 	dns     string
 	noBayes bool
+	learned string
 }
 
 func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
@@ -137,6 +143,14 @@ func (m *mailFlags) analyzer() (*mail.Analyzer, error) {
 	if m.timeout < 0 {
 		return nil, usagef("-timeout %v is negative", m.timeout)
 	}
+	if m.learned != "" {
+		if m.noBayes {
+			return nil, usagef("-learned and -no-bayes contradict each other: give one")
+		}
+		if cfg.Bayes, err = learnedModel(m.learned); err != nil {
+			return nil, err
+		}
+	}
 	a, err := mail.NewAnalyzer(cfg)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -155,6 +169,7 @@ func runMailAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&mf.timeout, "timeout", 0, "")
 	fs.IntVar(&mf.workers, "t", runtime.NumCPU(), "")
 	fs.BoolVar(&mf.noBayes, "no-bayes", false, "")
+	fs.StringVar(&mf.learned, "learned", "", "")
 	jsonl := fs.Bool("jsonl", false, "")
 	out := fs.String("o", "", "")
 	failOn := fs.String("fail-on", "", "")
@@ -528,10 +543,13 @@ func runMailEval(ctx context.Context, e *env, args []string) error {
 	if measured == 0 {
 		return fmt.Errorf("nothing to evaluate: no corpus under %s; give -data DIR", *data)
 	}
-	if !mf.noBayes {
-		return evalBayesSpread(ctx, e, w, filepath.Join(*data, "spamassassin_public_corpus"))
+	if mf.noBayes {
+		return nil
 	}
-	return nil
+	if err := evalBayesSpread(ctx, e, w, filepath.Join(*data, "spamassassin_public_corpus")); err != nil {
+		return err
+	}
+	return evalLearning(ctx, e, w, a, mf.workers, *data, *verbose)
 }
 
 // evalRow analyses one corpus (or half of one) and prints its row, and

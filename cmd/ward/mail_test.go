@@ -99,6 +99,8 @@ func TestMailEval(t *testing.T) {
 		"malicious+phishing 1 (target 0) FAIL",
 		"phishing_pot                            1         0        1          0      0       0  caught 100.0% (target >= 95%) PASS; without bayes_spam: caught 100.0%",
 		"macro.eml",
+		"phishing_pot, learned                   1         0        1          0      0",
+		"hard-ham-1 held-out, learned            1         0        1",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("eval output lacks %q:\n%s", want, got)

@@ -188,6 +188,17 @@ func (a *Analyzer) WithIOCs(s *IOCSet) *Analyzer {
 	return &b
 }
 
+// WithBayes returns an Analyzer like a that classifies with m, unless a
+// was built with NoBayes: a site's learning (bayes.Learning) swapped in as
+// its analysts teach it.
+func (a *Analyzer) WithBayes(m *bayes.Model) *Analyzer {
+	b := *a
+	if a.bayes != nil && m != nil {
+		b.bayes = m
+	}
+	return &b
+}
+
 // NewAnalyzer checks cfg and returns an Analyzer. The error names the field
 // at fault and how to fix it.
 func NewAnalyzer(cfg Config) (*Analyzer, error) {

@@ -143,3 +143,40 @@ func TestBuiltinModel(t *testing.T) {
 		t.Fatal("the zero Config has no Bayes model")
 	}
 }
+
+// TestWithBayes checks that a learned model swapped in is used, and that
+// it cannot turn on a classifier the analyzer was built without.
+func TestWithBayes(t *testing.T) {
+	m := scamModel(t)
+	scam := msg([]string{"From: Offers <deals@offers-today.example>", "Subject: Limited offer"},
+		"Order now: miracle pills, cheap loans and insurance, claim your prize money, "+
+			"act now, limited offer for lucky winners, save big today, click now for free shipping")
+	plain, err := NewAnalyzer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := NewAnalyzer(Config{NoBayes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		a    *Analyzer
+		want bool
+	}{
+		{"swapped in", plain.WithBayes(m), true},
+		{"nil keeps the model", plain.WithBayes(m).WithBayes(nil), true},
+		{"NoBayes stays off", off.WithBayes(m), false},
+	} {
+		r := c.a.Analyze(context.Background(), "scam.eml", scam)
+		got := false
+		for _, f := range r.Reasons {
+			if f.Signal == SignalBayesSpam && f.Score == BayesSureScore {
+				got = true
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s: sure bayes_spam %v, want %v (%v)", c.name, got, c.want, r.Reasons)
+		}
+	}
+}

@@ -267,8 +267,8 @@ func (r *reader) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errors.New("bad or truncated number")
+	if n <= 0 || n != binary.PutUvarint(make([]byte, binary.MaxVarintLen64), v) {
+		r.err = errors.New("bad, padded or truncated number")
 		return 0
 	}
 	r.b = r.b[n:]

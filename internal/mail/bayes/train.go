@@ -118,3 +118,24 @@ func mutualInfo(spam, ham, ns, nh uint32) float64 {
 	}
 	return mi
 }
+
+// AddModel adds a trained model's counts, so that learning can go on from
+// it: a site's own reports on top of the built-in model, or more reports
+// on top of a model learned before. Only the tokens the model kept come
+// back; its message counts are added in full.
+func (t *Trainer) AddModel(m *Model) {
+	if t.counts == nil {
+		t.counts = make(map[string]*[2]uint32, len(m.tokens))
+	}
+	t.spamDocs += m.spamDocs
+	t.hamDocs += m.hamDocs
+	for i, tok := range m.tokens {
+		c := t.counts[tok]
+		if c == nil {
+			c = new([2]uint32)
+			t.counts[tok] = c
+		}
+		c[0] += m.counts[i][0]
+		c[1] += m.counts[i][1]
+	}
+}
