@@ -177,6 +177,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		Indicators: web.IndicatorPolicy{Scope: cfg.Feeds.Scope, TLP: cfg.Feeds.TLP, ValidFor: cfg.Feeds.ValidFor, Warninglist: fopts.Warninglist},
 		Mail: func(ctx context.Context, org, name string, raw []byte) (any, error) {
 			return eng.AnalyzeMail(ctx, org, name, raw)
+		},
+		Learn: func(ctx context.Context, org, as string, raw []byte) (any, error) {
+			rep, err := eng.LearnMail(ctx, org, as, raw)
+			if errors.Is(err, engine.ErrLearningOff) {
+				return nil, web.ErrLearningOff
+			}
+			return rep, err
 		}})
 	if err != nil {
 		return err

@@ -65,6 +65,11 @@ type Organisation struct {
 	// e.g. mx.umc-example.nl): reported mail's SPF, DKIM and DMARC results
 	// are believed from them only.
 	TrustedReceivers []string `yaml:"trusted_receivers"`
+	// MailLearning is the file in which ward serve keeps what the
+	// organisation's analysts teach the content classifier through POST
+	// /api/v1/mail/learn (the format of "ward mail learn -db"); relative
+	// to the configuration file. Empty: learning is off.
+	MailLearning string `yaml:"mail_learning"`
 	// RPZKey names the TSIG key (under feeds.rpz.dns.keys) with which
 	// the organisation's resolvers transfer its zone.
 	RPZKey string `yaml:"rpz_key"`

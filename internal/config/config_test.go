@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,7 @@ func TestProblems(t *testing.T) {
 		{"block page", base + "feeds:\n  rpz:\n    block_page: {listen: \"80\"}\n", nil, `feeds.rpz.block_page.listen: "80" is not host:port`},
 		{"block page org", base + "feeds:\n  rpz:\n    block_page: {listen: \":80\", org: nope}\n", nil, `feeds.rpz.block_page.org: no organisation named "nope"`},
 		{"trusted receiver", base + "    trusted_receivers: [\"mx umc\"]\n", nil, `organisations[0].trusted_receivers[0]: "mx umc" is not an authserv-id`},
+		{"learning directory", base + "    mail_learning: nope/demo.learn\n", nil, "c.yaml:4: organisations[0].mail_learning: the directory"},
 		{"import every", base + "feeds:\n  imports:\n    - {name: cert, url: l.txt, format: list, every: 1s}\n", nil, "feeds.imports[0].every: 1s is too short"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +117,32 @@ func TestProblems(t *testing.T) {
 				t.Errorf("error:\n%s\nwant it to contain\n%s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMailLearning checks organisations[].mail_learning: relative to the
+// configuration file, one file per organisation, and a damaged file
+// refused at load with the reason.
+func TestMailLearning(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "c.yaml")
+	two := "organisations:\n  - name: a\n    brands: [{name: X, domains: [x.example]}]\n    mail_learning: a.learn\n" +
+		"  - name: b\n    brands: [{name: X, domains: [x.example]}]\n    mail_learning: %s\n"
+	c, err := Parse(name, []byte(fmt.Sprintf(two, "b.learn")), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Organisations[0].MailLearning; got != filepath.Join(dir, "a.learn") {
+		t.Errorf("mail_learning = %s, want it next to the configuration", got)
+	}
+	if _, err := Parse(name, []byte(fmt.Sprintf(two, filepath.Join(dir, "a.learn"))), env(nil)); err == nil || !strings.Contains(err.Error(), "organisations[1].mail_learning: the same file as organisations[0]") {
+		t.Errorf("a shared file: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.learn"), []byte("not a learning"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(name, []byte(fmt.Sprintf(two, "b.learn")), env(nil)); err == nil || !strings.Contains(err.Error(), "c.yaml:7: organisations[1].mail_learning") || !strings.Contains(err.Error(), "not a valid learning file") {
+		t.Errorf("a damaged file: %v", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ward-health/ward/internal/brand"
+	"github.com/ward-health/ward/internal/mail/bayes"
 )
 
 // MaxFileSize bounds a configuration file.
@@ -152,6 +153,27 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		c.Feeds.Warninglist.TopLists[i] = rel(f)
 		if _, err := os.Stat(c.Feeds.Warninglist.TopLists[i]); err != nil {
 			fieldErr(fmt.Sprintf("feeds.warninglist.top_lists[%d]", i), err.Error()+": give a top-domain list file (e.g. Tranco's top-1m.csv)")
+		}
+	}
+	learningOf := map[string]int{}
+	for i := range c.Organisations {
+		o := &c.Organisations[i]
+		if o.MailLearning == "" {
+			continue
+		}
+		o.MailLearning = rel(o.MailLearning)
+		field := fmt.Sprintf("organisations[%d].mail_learning", i)
+		if j, ok := learningOf[o.MailLearning]; ok {
+			fieldErr(field, fmt.Sprintf("the same file as organisations[%d]: give each organisation its own", j))
+			continue
+		}
+		learningOf[o.MailLearning] = i
+		if st, err := os.Stat(filepath.Dir(o.MailLearning)); err != nil || !st.IsDir() {
+			fieldErr(field, fmt.Sprintf("the directory %s does not exist: create it, or give a file in an existing directory", filepath.Dir(o.MailLearning)))
+			continue
+		}
+		if _, err := bayes.ReadLearningFile(o.MailLearning); err != nil {
+			fieldErr(field, err.Error())
 		}
 	}
 	for i, im := range c.Feeds.Imports {

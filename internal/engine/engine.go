@@ -152,6 +152,9 @@ func New(cfg *config.Config, d Deps) (*Engine, error) {
 		if o.display == "" {
 			o.display = o.name
 		}
+		if err := o.openLearning(oc.MailLearning); err != nil {
+			return nil, err
+		}
 		if len(o.sinks) == 0 {
 			o.sinks = all
 		}

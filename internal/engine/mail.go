@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ward-health/ward/internal/intel"
 	"github.com/ward-health/ward/internal/mail"
+	"github.com/ward-health/ward/internal/mail/bayes"
 	"github.com/ward-health/ward/internal/store"
 )
 
@@ -30,6 +32,113 @@ type mailState struct {
 	analyzer *mail.Analyzer
 	iocs     *mail.IOCSet
 	iocsAt   time.Time
+	// learnPath is organisations[].mail_learning ("": learning is off);
+	// learning is what the organisation's analysts taught, and model the
+	// built-in model with it (nil: the built-in model).
+	learnPath string
+	learning  *bayes.Learning
+	model     *bayes.Model
+}
+
+// ErrLearningOff is returned by LearnMail for an organisation without
+// organisations[].mail_learning.
+var ErrLearningOff = errors.New("mail learning is off for this organisation: set organisations[].mail_learning in the configuration")
+
+// LearnReport says what teaching the classifier one message did.
+type LearnReport struct {
+	Org string `json:"org"`
+	// Outcome is "learned", "relearned" (moved from the other class),
+	// "already known", "no words", "forgotten" or "not learned" (forget
+	// of a message never learned).
+	Outcome string `json:"outcome"`
+	// Spam, Ham and Words are what the organisation's learning holds now.
+	Spam  int `json:"spam"`
+	Ham   int `json:"ham"`
+	Words int `json:"words"`
+}
+
+// openLearning reads the organisation's learning file, if it has one, and
+// builds its model.
+func (o *org) openLearning(path string) error {
+	o.mail.learnPath = path
+	if path == "" {
+		return nil
+	}
+	l, err := bayes.ReadLearningFile(path)
+	if err != nil {
+		return fmt.Errorf("organisation %s: mail_learning: %w", o.name, err)
+	}
+	return o.setLearning(l)
+}
+
+// setLearning makes l the organisation's learning and rebuilds its model.
+// The caller holds o.mail.mu or has o to itself.
+func (o *org) setLearning(l *bayes.Learning) error {
+	o.mail.learning, o.mail.model = l, nil
+	if s, h, _ := l.Size(); s+h == 0 {
+		return nil
+	}
+	base, err := bayes.Default()
+	if err != nil {
+		return err
+	}
+	m, err := l.Model(base)
+	if err != nil {
+		return fmt.Errorf("organisation %s: building the learned model: %w", o.name, err)
+	}
+	o.mail.model = m
+	return nil
+}
+
+// LearnMail teaches the organisation's content classifier one reported
+// message, as an analyst judged it: as "spam" (phishing, scam or bulk
+// mail), as "ham" (legitimate), or "forget" it. The learning file is
+// rewritten whole before LearnMail returns, and the next message judged
+// for the organisation is classified with it.
+func (e *Engine) LearnMail(ctx context.Context, orgName, as string, raw []byte) (LearnReport, error) {
+	o := e.byName[orgName]
+	if o == nil {
+		return LearnReport{}, fmt.Errorf("no organisation %q", orgName)
+	}
+	if as != "spam" && as != "ham" && as != "forget" {
+		return LearnReport{}, fmt.Errorf("learn the message as spam, ham or forget, not %q", as)
+	}
+	if o.mail.learnPath == "" {
+		return LearnReport{}, ErrLearningOff
+	}
+	toks := bayes.Tokens(mail.ClassifierInput(ctx, raw))
+	o.mail.mu.Lock()
+	defer o.mail.mu.Unlock()
+	l := o.mail.learning
+	var outcome string
+	if as == "forget" {
+		outcome = "not learned"
+		if l.Forget(toks) {
+			outcome = "forgotten"
+		}
+	} else {
+		got, err := l.Learn(toks, as == "spam")
+		if err != nil {
+			return LearnReport{}, err
+		}
+		outcome = got.String()
+	}
+	if outcome != "already known" && outcome != "no words" && outcome != "not learned" {
+		if err := l.WriteFile(o.mail.learnPath); err != nil {
+			// Go back to what the file holds, so that memory and disk
+			// agree.
+			if old, rerr := bayes.ReadLearningFile(o.mail.learnPath); rerr == nil {
+				_ = o.setLearning(old)
+			}
+			return LearnReport{}, err
+		}
+		if err := o.setLearning(l); err != nil {
+			return LearnReport{}, err
+		}
+		e.stats.add(&e.stats.MailLearned, 1)
+	}
+	s, h, n := l.Size()
+	return LearnReport{Org: o.name, Outcome: outcome, Spam: s, Ham: h, Words: n}, nil
 }
 
 // MailReport is the judgement on one submitted message and what it
@@ -100,7 +209,7 @@ func (e *Engine) mailAnalyzer(ctx context.Context, o *org) (*mail.Analyzer, erro
 		}
 		o.mail.iocs, o.mail.iocsAt = set, e.now()
 	}
-	return o.mail.analyzer.WithIOCs(o.mail.iocs), nil
+	return o.mail.analyzer.WithIOCs(o.mail.iocs).WithBayes(o.mail.model), nil
 }
 
 // dkimResolver returns the resolver DKIM keys are looked up with: the

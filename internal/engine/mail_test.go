@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +144,91 @@ func TestAnalyzeMailTrustedReceivers(t *testing.T) {
 	rep, err = e.AnalyzeMail(context.Background(), "demo", "u.eml", msg("mx.attacker.example"))
 	if err != nil || has(rep) {
 		t.Errorf("a header the sender wrote was believed: %v %v", rep.Reasons, err)
+	}
+}
+
+// scamMail is one message of a scam campaign worded so that only
+// learning can tell it: made-up product words, no link, no brand.
+func scamMail(variant string) []byte {
+	return []byte("From: Zelvarin <news@zelvarin.example>\r\nTo: a@umc-example.nl\r\nSubject: Zelvarin\r\n\r\n" +
+		"Zelvarin quarzomil vintrelo brastolex plumovex drevacol fendrilax glimmerox " +
+		"tovarique selmandi orkelith pravonel kestrumil ulbenfor " + variant + ".\r\n")
+}
+
+func hasBayes(r mail.Result) bool {
+	for _, f := range r.Reasons {
+		if f.Signal == mail.SignalBayesSpam {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLearnMail checks that what analysts teach through the engine is
+// used for the next message, is kept in the organisation's file across a
+// restart, can be corrected and forgotten, and that an organisation
+// without a learning file says so.
+func TestLearnMail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.learn")
+	setup := func(c *config.Config) { c.Organisations[0].MailLearning = path }
+	e, _ := newTestEngine(t, setup, &fakeProber{calls: map[string]int{}})
+	ctx := context.Background()
+
+	rep, err := e.AnalyzeMail(ctx, "demo", "new.eml", scamMail("zulu"))
+	if err != nil || rep.Verdict != mail.Clean || hasBayes(rep.Result) {
+		t.Fatalf("before learning: %v %v %v", rep.Verdict, rep.Reasons, err)
+	}
+	for _, v := range []string{"alpha", "bravo", "charlie", "delta", "echo"} {
+		lr, err := e.LearnMail(ctx, "demo", "spam", scamMail(v))
+		if err != nil || lr.Outcome != "learned" {
+			t.Fatalf("learn %s: %+v %v", v, lr, err)
+		}
+	}
+	rep, err = e.AnalyzeMail(ctx, "demo", "new.eml", scamMail("zulu"))
+	if err != nil || rep.Verdict != mail.Suspicious || !hasBayes(rep.Result) {
+		t.Fatalf("after learning: %v %v %v", rep.Verdict, rep.Reasons, err)
+	}
+	if e.stats.MailLearned.Load() != 5 {
+		t.Errorf("MailLearned = %d, want 5", e.stats.MailLearned.Load())
+	}
+
+	// A restart reads the file: the learning is still there.
+	e2, _ := newTestEngine(t, setup, &fakeProber{calls: map[string]int{}})
+	rep, err = e2.AnalyzeMail(ctx, "demo", "new.eml", scamMail("zulu"))
+	if err != nil || !hasBayes(rep.Result) {
+		t.Fatalf("after a restart: %v %v", rep.Reasons, err)
+	}
+	for _, c := range []struct{ as, variant, want string }{
+		{"spam", "alpha", "already known"},
+		{"ham", "alpha", "relearned"},
+		{"forget", "alpha", "forgotten"},
+		{"forget", "alpha", "not learned"},
+	} {
+		lr, err := e2.LearnMail(ctx, "demo", c.as, scamMail(c.variant))
+		if err != nil || lr.Outcome != c.want {
+			t.Fatalf("%s %s: %+v %v; want %s", c.as, c.variant, lr, err, c.want)
+		}
+	}
+	lr, _ := e2.LearnMail(ctx, "demo", "spam", []byte("Subject: hi\r\n\r\n.\r\n"))
+	if lr.Outcome != "no words" || lr.Spam != 4 || lr.Ham != 0 {
+		t.Fatalf("empty message: %+v", lr)
+	}
+	if _, err := e2.LearnMail(ctx, "demo", "junk", scamMail("x")); err == nil {
+		t.Fatal("learning as junk worked")
+	}
+
+	off, _ := newTestEngine(t, func(*config.Config) {}, &fakeProber{calls: map[string]int{}})
+	if _, err := off.LearnMail(ctx, "demo", "spam", scamMail("x")); !errors.Is(err, ErrLearningOff) {
+		t.Fatalf("without mail_learning: %v, want ErrLearningOff", err)
+	}
+
+	// A damaged file stops the start with the reason.
+	if err := os.WriteFile(path, []byte("WARDLEARN1\ngarbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	setup(cfg)
+	if _, err := New(cfg, Deps{Store: e2.st, Prober: &fakeProber{calls: map[string]int{}}}); err == nil || !strings.Contains(err.Error(), "mail_learning") {
+		t.Fatalf("damaged learning file: %v", err)
 	}
 }

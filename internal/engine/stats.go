@@ -22,6 +22,7 @@ type Stats struct {
 	Names          atomic.Int64 // names read from all sources
 	MailAnalysed   atomic.Int64 // messages submitted and judged
 	MailIndicators atomic.Int64 // indicators recorded from judged messages
+	MailLearned    atomic.Int64 // messages analysts taught the classifier
 	Imported       atomic.Int64 // indicators read from imports
 
 	mu          sync.Mutex
@@ -49,6 +50,7 @@ var (
 	descDue          = prometheus.NewDesc("ward_engine_checks_due", "Findings due for a check at the last look (capped at the batch size).", nil, nil)
 	descSent         = prometheus.NewDesc("ward_engine_alerts_sent_total", "Alert deliveries a sink accepted.", nil, nil)
 	descSendErrors   = prometheus.NewDesc("ward_engine_alert_errors_total", "Alert delivery attempts that failed.", nil, nil)
+	descMailLearned  = prometheus.NewDesc("ward_engine_mail_learned_total", "Reported messages analysts taught the content classifier (learned, moved or forgotten).", nil, nil)
 	descMailAnalysed = prometheus.NewDesc("ward_engine_mail_analysed_total", "Reported messages judged.", nil, nil)
 	descMailInds     = prometheus.NewDesc("ward_engine_mail_indicators_total", "Indicators recorded from judged messages.", nil, nil)
 	descImported     = prometheus.NewDesc("ward_engine_imported_indicators_total", "Indicators read from imports.", nil, nil)
@@ -57,7 +59,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (s *Stats) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descNames, descMatches, descCreated, descChecks, descCheckErrors, descStateChanges, descDue, descSent, descSendErrors, descMailAnalysed, descMailInds, descImported, descStageErrors} {
+	for _, d := range []*prometheus.Desc{descNames, descMatches, descCreated, descChecks, descCheckErrors, descStateChanges, descDue, descSent, descSendErrors, descMailAnalysed, descMailInds, descMailLearned, descImported, descStageErrors} {
 		ch <- d
 	}
 }
@@ -78,6 +80,7 @@ func (s *Stats) Collect(ch chan<- prometheus.Metric) {
 	c(descSendErrors, &s.SendErrors)
 	c(descMailAnalysed, &s.MailAnalysed)
 	c(descMailInds, &s.MailIndicators)
+	c(descMailLearned, &s.MailLearned)
 	c(descImported, &s.Imported)
 	s.mu.Lock()
 	defer s.mu.Unlock()

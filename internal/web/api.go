@@ -73,6 +73,9 @@ type Config struct {
 	// Mail judges a reported message for an organisation (POST
 	// /api/v1/mail); nil: 501.
 	Mail MailAnalyzer
+	// Learn teaches an organisation's content classifier a message (POST
+	// /api/v1/mail/learn); nil: 501.
+	Learn MailLearner
 	// TAXII, when set, is mounted at /taxii2/ and authenticates with
 	// Authenticate itself.
 	TAXII http.Handler
@@ -92,6 +95,15 @@ type IndicatorPolicy struct {
 
 // MailAnalyzer judges a raw message for an organisation; name labels it.
 type MailAnalyzer func(ctx context.Context, org, name string, raw []byte) (any, error)
+
+// MailLearner teaches an organisation's content classifier a raw message
+// as "spam", "ham", or to "forget" it. It returns ErrLearningOff (wrapped)
+// when the organisation has no learning.
+type MailLearner func(ctx context.Context, org, as string, raw []byte) (any, error)
+
+// ErrLearningOff is what a MailLearner returns for an organisation that
+// does not learn.
+var ErrLearningOff = errors.New("mail learning is off for this organisation: set organisations[].mail_learning in the configuration")
 
 // maxBody bounds request bodies.
 const maxBody = 1 << 20
@@ -140,6 +152,7 @@ func Handler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("DELETE /api/v1/indicators/{id}", s.auth(s.removeIndicator))
 	mux.HandleFunc("POST /api/v1/indicators/{id}/expire", s.auth(s.expireIndicator))
 	mux.HandleFunc("POST /api/v1/mail", s.authBody(maxMail, s.analyzeMail))
+	mux.HandleFunc("POST /api/v1/mail/learn", s.authBody(maxMail, s.learnMail))
 	mux.HandleFunc("GET /feeds/misp/{file}", s.auth(s.mispFeed))
 	mux.HandleFunc("GET /feeds/{format}", s.auth(s.feed))
 	mux.HandleFunc("/feeds/", s.auth(func(w http.ResponseWriter, r *http.Request, _ *Org) {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -66,6 +67,12 @@ func newAPIWith(t *testing.T, onState func(context.Context, store.Finding) error
 		Mail: func(_ context.Context, org, name string, raw []byte) (any, error) {
 			return map[string]any{"org": org, "name": name, "size": len(raw)}, nil
 		},
+		Learn: func(_ context.Context, org, as string, raw []byte) (any, error) {
+			if org == "umc-a" {
+				return nil, fmt.Errorf("organisation %s: %w", org, ErrLearningOff)
+			}
+			return map[string]any{"org": org, "as": as, "size": len(raw)}, nil
+		},
 		Probe: func(_ context.Context, org, name string) (any, error) {
 			return map[string]string{"org": org, "name": name}, nil
 		}})
@@ -114,6 +121,7 @@ func TestTenantIsolation(t *testing.T) {
 		{"DELETE", "/api/v1/indicators/%d", ""},
 		{"POST", "/api/v1/indicators/%d/expire", `{"in":"1h"}`},
 		{"POST", "/api/v1/mail", "From: a@b.example\r\n\r\nhi\r\n"},
+		{"POST", "/api/v1/mail/learn?as=spam", "From: a@b.example\r\n\r\nhi\r\n"},
 		{"GET", "/feeds/rpz", ""},
 		{"GET", "/feeds/stix", ""},
 		{"GET", "/feeds/csv", ""},
@@ -328,6 +336,23 @@ func TestFeedTenancy(t *testing.T) {
 	}
 	if code, _ := call(t, srv, "POST", "/api/v1/mail", tokB, ""); code != http.StatusBadRequest {
 		t.Errorf("empty mail: %d", code)
+	}
+	// Learning: as the caller's organisation, with the class checked,
+	// and 409 where the organisation does not learn.
+	msg := "From: x@y.example\r\n\r\nhello\r\n"
+	if code, body := call(t, srv, "POST", "/api/v1/mail/learn?as=ham", tokB, msg); code != 200 || !strings.Contains(body, `"org":"umc-b"`) || !strings.Contains(body, `"as":"ham"`) {
+		t.Errorf("learn: %d %s", code, body)
+	}
+	for _, q := range []string{"", "?as=junk", "?as=SPAM"} {
+		if code, body := call(t, srv, "POST", "/api/v1/mail/learn"+q, tokB, msg); code != http.StatusBadRequest || !strings.Contains(body, "as=spam") {
+			t.Errorf("learn%s: %d %s, want 400 naming as=spam", q, code, body)
+		}
+	}
+	if code, _ := call(t, srv, "POST", "/api/v1/mail/learn?as=spam", tokB, " \r\n"); code != http.StatusBadRequest {
+		t.Errorf("learning an empty message: %d", code)
+	}
+	if code, body := call(t, srv, "POST", "/api/v1/mail/learn?as=spam", tokA, msg); code != http.StatusConflict || !strings.Contains(body, "mail_learning") {
+		t.Errorf("learning where it is off: %d %s, want 409 naming mail_learning", code, body)
 	}
 }
 

@@ -322,18 +322,8 @@ func (s *server) analyzeMail(w http.ResponseWriter, r *http.Request, o *Org) {
 		writeError(w, http.StatusNotImplemented, "mail analysis is off")
 		return
 	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the message is larger than %d MiB", maxMail>>20))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading the message: "+err.Error())
-		return
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		writeError(w, http.StatusBadRequest, "the body is empty: send the reported message as it is (message/rfc822)")
+	raw, ok := readMail(w, r)
+	if !ok {
 		return
 	}
 	name := r.URL.Query().Get("name")
@@ -349,4 +339,54 @@ func (s *server) analyzeMail(w http.ResponseWriter, r *http.Request, o *Org) {
 		}
 		writeJSON(w, http.StatusOK, res)
 	})
+}
+
+// learnMail teaches the organisation's content classifier a reported
+// message as an analyst judged it: ?as=spam, ham or forget.
+func (s *server) learnMail(w http.ResponseWriter, r *http.Request, o *Org) {
+	if s.cfg.Learn == nil {
+		writeError(w, http.StatusNotImplemented, "mail learning is off")
+		return
+	}
+	as := r.URL.Query().Get("as")
+	if as != "spam" && as != "ham" && as != "forget" {
+		writeError(w, http.StatusBadRequest, "give ?as=spam (phishing, scam or bulk mail), ?as=ham (legitimate mail) or ?as=forget")
+		return
+	}
+	raw, ok := readMail(w, r)
+	if !ok {
+		return
+	}
+	s.heavy(w, r, func() {
+		res, err := s.cfg.Learn(r.Context(), o.Name, as, raw)
+		switch {
+		case errors.Is(err, ErrLearningOff):
+			writeError(w, http.StatusConflict, ErrLearningOff.Error())
+		case err != nil:
+			s.log.Error("api: learning a message", "org", o.Name, "err", err)
+			writeError(w, http.StatusInternalServerError, "the message could not be learned; see the server log")
+		default:
+			writeJSON(w, http.StatusOK, res)
+		}
+	})
+}
+
+// readMail reads a message sent as the request body, or answers the
+// request with what is wrong.
+func readMail(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the message is larger than %d MiB", maxMail>>20))
+			return nil, false
+		}
+		writeError(w, http.StatusBadRequest, "reading the message: "+err.Error())
+		return nil, false
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		writeError(w, http.StatusBadRequest, "the body is empty: send the reported message as it is (message/rfc822)")
+		return nil, false
+	}
+	return raw, true
 }
