@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ward-health/ward/internal/ct/cttest"
+	"github.com/ward-health/ward/internal/mail/bayes"
 )
 
 // ward serve, end to end: it follows a CT log, records the look-alike it
@@ -38,6 +39,7 @@ func TestServe(t *testing.T) {
 	cfg := fmt.Sprintf(`organisations:
   - name: demo
     brands: [{name: RIVM, domains: [rivm.nl], keywords: [coronatest]}]
+    mail_learning: demo.learn
 sources:
   ct:
     log_list: none
@@ -119,6 +121,25 @@ api:
 	}
 	if code, zone := get("/feeds/rpz", true); code != 200 || !strings.Contains(zone, "\nrivm-coronatest.nl.demo.rpz.ward.invalid. IN CNAME .\n") || strings.Contains(zone, "rivm.nl.demo") {
 		t.Errorf("zone: %d\n%s", code, zone)
+	}
+	// The analyst confirms it: the organisation's learning file holds it.
+	req, _ = http.NewRequest("POST", base+"/api/v1/mail/learn?as=spam", strings.NewReader(msg))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"outcome":"learned"`) || !strings.Contains(string(b), `"spam":1`) {
+		t.Errorf("learn: %d %s", resp.StatusCode, b)
+	}
+	if l, err := bayes.ReadLearningFile(filepath.Join(dir, "demo.learn")); err != nil {
+		t.Errorf("learning file: %v", err)
+	} else if s, h, _ := l.Size(); s != 1 || h != 0 {
+		t.Errorf("learning file holds %d spam, %d ham; want 1, 0", s, h)
+	}
+	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_mail_learned_total 1") {
+		t.Errorf("metrics after learning: %d", code)
 	}
 }
 
