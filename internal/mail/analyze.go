@@ -239,7 +239,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	}
 	contentSignals(body, rcpts, c.add)
 	if a.bayes != nil {
-		a.bayesSignal(classifierInput(body, from.domain), c.add)
+		a.bayesSignal(classifierInput(body, from.domain, links), c.add)
 	}
 	for _, l := range p.limits {
 		c.add(limitFinding(l))

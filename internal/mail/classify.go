@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ward-health/ward/internal/lookalike"
 	"github.com/ward-health/ward/internal/mail/bayes"
 	"github.com/ward-health/ward/internal/mail/finding"
 )
@@ -53,9 +54,28 @@ func messageText(subject string, texts, htmlTexts []string) string {
 	return b.String()
 }
 
-// classifierInput is what the classifier reads of a message.
-func classifierInput(body, fromDomain string) bayes.Message {
-	return bayes.Message{Text: body, FromDomain: fromDomain}
+// classifierInput is what the classifier reads of a message: its text,
+// its From domain, and the registrable domains of its links.
+func classifierInput(body, fromDomain string, links []link) bayes.Message {
+	m := bayes.Message{Text: body, FromDomain: fromDomain, FromSite: lookalike.Registrable(fromDomain)}
+	seen := map[string]bool{}
+	for _, l := range links {
+		if len(m.LinkSites) == bayes.MaxLinkSites {
+			break
+		}
+		if l.where == "attachment" {
+			continue
+		}
+		li, ok := parseLink(l.url)
+		if !ok || li.host == "" || li.ip {
+			continue
+		}
+		if site := lookalike.Registrable(li.host); site != "" && !seen[site] {
+			seen[site] = true
+			m.LinkSites = append(m.LinkSites, site)
+		}
+	}
+	return m
 }
 
 // ClassifierInput returns what the Bayes classifier reads of a raw
@@ -81,10 +101,23 @@ func ClassifierInput(ctx context.Context, raw []byte) bayes.Message {
 		}
 	}
 	var htmlTexts []string
-	for _, doc := range p.htmls {
-		htmlTexts = append(htmlTexts, scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks).text.String())
+	var links []link
+	// The links as Analyze collects them, so that training and judging
+	// see the same domains.
+	for _, t := range p.texts {
+		for _, u := range textURLs(t, lim.MaxLinks-len(links)+1) {
+			if len(links) >= lim.MaxLinks {
+				break
+			}
+			links = append(links, link{url: u, where: "text"})
+		}
 	}
-	return classifierInput(messageText(subject, p.texts, htmlTexts), fromDomain)
+	for _, doc := range p.htmls {
+		s := scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks-len(links))
+		htmlTexts = append(htmlTexts, s.text.String())
+		links = append(links, s.links...)
+	}
+	return classifierInput(messageText(subject, p.texts, htmlTexts), fromDomain, links)
 }
 
 // bayesSignal reports wording that the classifier finds typical of bulk

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,5 +179,24 @@ func TestWithBayes(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s: sure bayes_spam %v, want %v (%v)", c.name, got, c.want, r.Reasons)
 		}
+	}
+}
+
+// TestClassifierInputSites checks that the classifier reads the From
+// address's registrable domain and those of the links in the text and the
+// HTML, as Analyze collects them, and not a link inside an attachment.
+func TestClassifierInputSites(t *testing.T) {
+	raw := []byte("From: Offers <news@mail.offers.example>\r\nSubject: deals\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nSee https://shop.example.com/x and http://198.51.100.4/y\r\n" +
+		"--b\r\nContent-Type: text/html\r\n\r\n<a href=\"https://click.tracker.example.net/z\">more</a>\r\n" +
+		"--b\r\nContent-Type: text/plain; name=\"links.txt\"\r\nContent-Disposition: attachment; filename=\"links.txt\"\r\n\r\nhttps://inside.attached.example/\r\n" +
+		"--b--\r\n")
+	m := ClassifierInput(context.Background(), raw)
+	if m.FromSite != "offers.example" {
+		t.Errorf("FromSite = %q", m.FromSite)
+	}
+	if want := []string{"example.com", "example.net"}; !slices.Equal(m.LinkSites, want) {
+		t.Errorf("LinkSites = %q, want %q", m.LinkSites, want)
 	}
 }

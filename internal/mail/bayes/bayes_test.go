@@ -3,6 +3,7 @@ package bayes
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ func TestTokens(t *testing.T) {
 		{"punycode TLD kept", Message{FromDomain: "x.xn--p1ai"}, []string{"h:tld:xn--p1ai"}},
 		{"odd TLD dropped", Message{FromDomain: "x.c_m"}, nil},
 		{"no domain, no TLD token", Message{Text: "hello", FromDomain: "localhost."}, []string{"h:tld:localhost", "hello"}},
+		{"From and link sites", Message{FromSite: "Offers.Example", LinkSites: []string{"track.example.net", "example.org", "example.org"}},
+			[]string{"h:from:offers.example", "h:url:example.org", "h:url:track.example.net"}},
+		{"odd sites dropped", Message{FromSite: "nodot", LinkSites: []string{"a b.example", "x_y.example", strings.Repeat("a", 80) + ".example", ""}}, nil},
 		{"empty", Message{}, nil},
 	}
 	for _, tt := range tests {
@@ -39,6 +43,19 @@ func TestTokens(t *testing.T) {
 				t.Errorf("Tokens(%q, %q) = %q, want %q", tt.msg.Text, tt.msg.FromDomain, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLinkSitesBounded checks that at most MaxLinkSites link domains
+// are read.
+func TestLinkSitesBounded(t *testing.T) {
+	var sites []string
+	for i := range 3 * MaxLinkSites {
+		sites = append(sites, fmt.Sprintf("site%03d.example", i))
+	}
+	got := Tokens(Message{LinkSites: sites})
+	if len(got) != MaxLinkSites || !slices.Contains(got, "h:url:site000.example") || slices.Contains(got, fmt.Sprintf("h:url:site%03d.example", MaxLinkSites)) {
+		t.Fatalf("%d tokens: %q", len(got), got)
 	}
 }
 

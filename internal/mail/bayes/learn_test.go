@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
+	"slices"
 	"testing"
 )
 
@@ -169,4 +171,36 @@ func FuzzLoadLearning(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkLearningModel measures what ward serve does after each
+// message an analyst teaches: rebuild the classifier from the built-in
+// model plus a learning of 5,000 messages (40 words each from a
+// 50,000-word vocabulary).
+func BenchmarkLearningModel(b *testing.B) {
+	base, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var l Learning
+	x := uint64(1)
+	for i := range 5000 {
+		toks := make([]string, 0, 40)
+		for range 40 {
+			x = x*6364136223846793005 + 1442695040888963407
+			toks = append(toks, fmt.Sprintf("w%05d", x>>33%50000))
+		}
+		slices.Sort(toks)
+		toks = slices.Compact(toks)
+		if _, err := l.Learn(toks, i%3 != 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := l.Model(base); err != nil {
+			b.Fatal(err)
+		}
+	}
+	_, _, words := l.Size()
+	b.ReportMetric(float64(words), "words")
 }

@@ -74,19 +74,24 @@ func (t *Trainer) Model(opt TrainOptions) (*Model, error) {
 		if int(c[0]+c[1]) < opt.MinCount {
 			continue
 		}
+		cands = append(cands, cand{tok: tok, c: *c})
+	}
+	if len(cands) > opt.MaxTokens {
 		// Ranked on the information rounded to 1e-9 nats, so that a last
 		// bit of floating-point difference between machines cannot
-		// reorder tokens (ties go by the token itself).
-		gain := math.Round(mutualInfo(c[0], c[1], t.spamDocs, t.hamDocs) * 1e9)
-		cands = append(cands, cand{tok, *c, gain})
-	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if a.gain != b.gain {
-			return cmp.Compare(b.gain, a.gain)
+		// reorder tokens (ties go by the token itself). When every
+		// token is kept, there is nothing to rank.
+		for i := range cands {
+			cands[i].gain = math.Round(mutualInfo(cands[i].c[0], cands[i].c[1], t.spamDocs, t.hamDocs) * 1e9)
 		}
-		return cmp.Compare(a.tok, b.tok)
-	})
-	cands = cands[:min(len(cands), opt.MaxTokens)]
+		slices.SortFunc(cands, func(a, b cand) int {
+			if a.gain != b.gain {
+				return cmp.Compare(b.gain, a.gain)
+			}
+			return cmp.Compare(a.tok, b.tok)
+		})
+		cands = cands[:opt.MaxTokens]
+	}
 	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(a.tok, b.tok) })
 	tokens := make([]string, len(cands))
 	counts := make([][2]uint32, len(cands))
