@@ -116,6 +116,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			from = froms[0]
 		}
 		headerSignals(h, froms, res.Subject, c.add)
+		a.disguisedBrandSignal(froms, res.Subject, c.add)
 		res.From = truncate(displayAddress(from, rawFrom), maxHeaderText)
 		replyTo = parseAddresses(h.Get("Reply-To"), maxAddresses)
 		if rps := parseAddresses(h.Get("Return-Path"), 1); len(rps) > 0 {

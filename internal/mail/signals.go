@@ -25,6 +25,7 @@ const (
 	sigLinkHomograph          = "link_homograph"
 	sigLinkRecipient          = "link_recipient"
 	sigObfuscatedText         = "obfuscated_text"
+	sigBrandDisguised         = "brand_name_disguised"
 
 	sigLookalikeSender     = "lookalike_sender"
 	sigLookalikeReplyTo    = "lookalike_reply_to"

@@ -30,7 +30,7 @@ var impersonation = setOf(
 	sigLookalikeSender, sigLookalikeReplyTo, sigLookalikeReturnPath, sigLookalikeLink,
 	sigAuthDMARCFail, sigReplyToFreemail, sigLinkTextMismatch, sigHTMLForm,
 	sigLinkUserinfo, sigLinkMixedScript, sigFreemailRole, sigLinkAction, sigDisplayNameMixedScript, sigSenderFreeHosting, sigObfuscatedText,
-	sigSenderHomograph, sigSenderBrandWord, sigLinkHomograph, sigLinkRecipient,
+	sigSenderHomograph, sigSenderBrandWord, sigLinkHomograph, sigLinkRecipient, sigBrandDisguised,
 )
 
 // autoRunSignals are attachment findings of a macro that starts by itself
