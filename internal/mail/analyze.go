@@ -147,7 +147,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	// Links from the text and HTML bodies.
 	var links []link
 	linksTruncated := false
-	var htmlTexts []string
+	var htmlTexts, dataPictures []string
 	var hidden, visible, images, anchors, plainLetters int
 	for _, t := range p.texts {
 		if plainLetters < maxImageOnlyLetters {
@@ -174,6 +174,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			c.add(limitFinding("an HTML part has a tag or text run longer than 1 MiB; the rest of it was not examined"))
 		}
 		links = append(links, s.links...)
+		dataPictures = append(dataPictures, s.dataPictures...)
 		hidden += s.hiddenLetters
 		visible += s.visibleLetters
 		images += s.images
@@ -198,13 +199,24 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 
 	// Attachments, with the passwords written in the body.
 	pws := passwords(body)
-	var attURLs []string
+	var attURLs, qrURLs []string
+	pictures := max(lim.MaxPictures, 0) // left to search for QR codes
+	picturesNoted := false
 	for _, ra := range p.attachments {
 		if ctx.Err() != nil {
 			c.add(limitFinding(fmt.Sprintf("the time limit of %v per message was reached before all attachments were examined", lim.Timeout)))
 			break
 		}
-		rep := attach.Analyze(ctx, attach.Attachment{Name: ra.name, DeclaredType: ra.ctype, Data: ra.data, Passwords: pws}, lim.Attach)
+		// The pictures of all attachments share the message's budget.
+		attLim := lim.Attach
+		if attLim.MaxPictures == 0 {
+			attLim.MaxPictures = attach.DefaultLimits().MaxPictures
+		}
+		if attLim.MaxPictures = min(attLim.MaxPictures, pictures); attLim.MaxPictures <= 0 {
+			attLim.MaxPictures = -1
+		}
+		rep := attach.Analyze(ctx, attach.Attachment{Name: ra.name, DeclaredType: ra.ctype, Data: ra.data, Passwords: pws}, attLim)
+		pictures -= rep.Pictures
 		att := Attachment{Name: truncate(ra.name, 256), Type: rep.Type, Size: int64(len(ra.data)), SHA256: rep.SHA256, Findings: []finding.Finding{}}
 		if att.SHA256 == "" {
 			sum := sha256.Sum256(ra.data)
@@ -213,7 +225,11 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 		if att.Type == "" {
 			att.Type = ra.ctype
 		}
-		foldReport(&att, rep, &attURLs, p, c)
+		foldReport(&att, rep, &attURLs, &qrURLs, p, c)
+		if attLim.MaxPictures < 0 && lim.MaxPictures > 0 && !picturesNoted && (rep.Type == "png" || rep.Type == "jpeg" || rep.Type == "gif" || rep.Type == "pdf") {
+			picturesNoted = true
+			p.errorf("the limit of %d pictures per message was reached; later pictures were not searched for QR codes", lim.MaxPictures)
+		}
 		iocs.hashes.add(att.SHA256)
 		if a.iocs.matchHash(att.SHA256) {
 			c.add(finding.Finding{Signal: sigIOCHash, Score: 100, Class: finding.Malware,
@@ -232,6 +248,13 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			break
 		}
 		links = append(links, link{url: u, where: "attachment"})
+	}
+	qrURLs = append(qrURLs, a.dataPictureLinks(ctx, dataPictures, &pictures, c.add, p)...)
+	for _, u := range qrURLs {
+		if len(links) >= lim.MaxLinks {
+			break
+		}
+		links = append(links, link{url: u, where: "qr"})
 	}
 
 	a.linkSignals(links, from.domain, rcpts, c.add, &iocs.urls, &iocs.domains, &iocs.ips)
@@ -274,7 +297,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 // foldReport copies an attachment report's findings into att: attach
 // already repeats the members' findings in the top-level report, with the
 // member's path in the detail. URLs are gathered from the members too.
-func foldReport(att *Attachment, rep attach.Report, urls *[]string, p *parsed, c *collector) {
+func foldReport(att *Attachment, rep attach.Report, urls, qrURLs *[]string, p *parsed, c *collector) {
 	att.Findings = append(att.Findings, rep.Findings...)
 	said := false
 	for _, f := range rep.Findings {
@@ -288,7 +311,12 @@ func foldReport(att *Attachment, rep attach.Report, urls *[]string, p *parsed, c
 	}
 	var walk func(r attach.Report, depth int)
 	walk = func(r attach.Report, depth int) {
-		*urls = append(*urls, r.URLs...)
+		for _, u := range r.URLs {
+			if !slices.Contains(r.QRURLs, u) {
+				*urls = append(*urls, u)
+			}
+		}
+		*qrURLs = append(*qrURLs, r.QRURLs...)
 		if depth < 8 {
 			for _, m := range r.Members {
 				walk(m, depth+1)
@@ -448,14 +476,19 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, rcpts []address,
 			add(finding.Finding{Signal: sigLinkFreeHosting, Score: 20, Class: finding.Weak,
 				Detail: "a link leads to " + li.host + ", a free hosting or form service where anyone can publish a page at once"})
 		}
-		if underSet(li.host, freeHosting) {
+		if free := underSet(li.host, freeHosting); free || l.where == "qr" {
 			// Personalised links are common in newsletters; on a free
-			// hosting service they are the mark of a kit's log-in page.
+			// hosting service, or behind a QR code, they are the mark of
+			// a kit's log-in page.
 			low := strings.ToLower(li.target)
 			for _, r := range rcpts {
 				if len(r.addr) > 5 && (strings.Contains(low, r.addr) || strings.Contains(low, strings.Replace(r.addr, "@", "%40", 1))) {
+					what := fmt.Sprintf("a link to %s, a free hosting service,", li.host)
+					if !free {
+						what = fmt.Sprintf("a QR code's link to %s", li.host)
+					}
 					add(finding.Finding{Signal: sigLinkRecipient, Score: 20, Class: finding.Weak,
-						Detail: fmt.Sprintf("a link to %s, a free hosting service, carries your address %s, so the page can greet you by name", li.host, r.addr)})
+						Detail: fmt.Sprintf("%s carries your address %s, so the page can greet you by name", what, r.addr)})
 					break
 				}
 			}

@@ -66,6 +66,10 @@ type Limits struct {
 	// MaxDKIMSignatures is the number of DKIM signatures verified.
 	// Default 5.
 	MaxDKIMSignatures int
+	// MaxPictures is the number of pictures of one message (image
+	// attachments, images inside PDFs, data: images in the HTML) searched
+	// for QR codes. Default 16; negative: none.
+	MaxPictures int
 	// Timeout is the time allowed for one message, attachment analysis
 	// and DNS look-ups included. Default 10 s.
 	Timeout time.Duration
@@ -84,6 +88,7 @@ func DefaultLimits() Limits {
 		MaxLinks:          1000,
 		MaxHTMLTokens:     200000,
 		MaxDKIMSignatures: 5,
+		MaxPictures:       16,
 		Timeout:           10 * time.Second,
 	}
 }
@@ -110,6 +115,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDKIMSignatures == 0 {
 		l.MaxDKIMSignatures = d.MaxDKIMSignatures
+	}
+	if l.MaxPictures == 0 {
+		l.MaxPictures = d.MaxPictures
 	}
 	if l.Timeout == 0 {
 		l.Timeout = d.Timeout

@@ -45,7 +45,17 @@ type htmlScan struct {
 	visibleLetters, hiddenLetters int
 	// images counts img elements.
 	images int
+	// dataPictures are the data:image/... URLs of img elements (the first
+	// maxDataPictures of at most maxDataPicture bytes), searched for QR
+	// codes.
+	dataPictures []string
 }
+
+// Bounds of the data: images kept from one HTML part.
+const (
+	maxDataPictures = 8
+	maxDataPicture  = 4 << 20
+)
 
 // maxElementStack bounds the open elements tracked for hidden text.
 const maxElementStack = 256
@@ -239,8 +249,12 @@ func scanHTML(doc string, maxTokens, maxLinks int) *htmlScan {
 					}
 				}
 			case "img", "iframe", "embed", "frame", "source", "video", "audio":
-				if v, ok := attrs["src"]; ok && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "data:image/") {
-					addLink(v, "src")
+				if v, ok := attrs["src"]; ok {
+					if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "data:image/") {
+						addLink(v, "src")
+					} else if tag == "img" && len(s.dataPictures) < maxDataPictures && len(v) <= maxDataPicture {
+						s.dataPictures = append(s.dataPictures, strings.TrimSpace(v))
+					}
 				}
 			case "script":
 				s.scriptCount++

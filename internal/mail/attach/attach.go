@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ward-health/ward/internal/mail/finding"
@@ -39,11 +40,14 @@ type Limits struct {
 	// MaxRatio is the largest decompressed/compressed ratio accepted for
 	// a member before it is treated as a bomb.
 	MaxRatio int64
+	// MaxPictures is the number of pictures (image files, images inside
+	// PDF documents) searched for QR codes. Negative: none.
+	MaxPictures int
 }
 
 // DefaultLimits returns the limits used for zero fields.
 func DefaultLimits() Limits {
-	return Limits{MaxDepth: 4, MaxFiles: 1000, MaxFileSize: 64 << 20, MaxTotal: 256 << 20, MaxRatio: 200}
+	return Limits{MaxDepth: 4, MaxFiles: 1000, MaxFileSize: 64 << 20, MaxTotal: 256 << 20, MaxRatio: 200, MaxPictures: 16}
 }
 
 // withDefaults returns lim with zero (or negative) fields replaced by the
@@ -64,6 +68,9 @@ func (lim Limits) withDefaults() Limits {
 	}
 	if lim.MaxRatio <= 0 {
 		lim.MaxRatio = d.MaxRatio
+	}
+	if lim.MaxPictures == 0 {
+		lim.MaxPictures = d.MaxPictures
 	}
 	return lim
 }
@@ -93,10 +100,15 @@ type Report struct {
 	// download URLs in scripts), for indicator extraction. They include
 	// the URLs of the members, each once.
 	URLs []string `json:"-"`
+	// QRURLs are the URLs of URLs that came from QR codes in pictures.
+	QRURLs []string `json:"-"`
 	// Errors are structural problems met and stepped over.
 	Errors []string `json:"errors,omitempty"`
 	// Limit is non-empty when a limit stopped the analysis; it says which.
 	Limit string `json:"-"`
+	// Pictures is the number of pictures searched for QR codes, members'
+	// included.
+	Pictures int `json:"-"`
 
 	// own is the number of Findings that are this file's own (the first
 	// ones); the rest come from members.
@@ -136,6 +148,7 @@ func Analyze(ctx context.Context, a Attachment, lim Limits) Report {
 	z := &analyzer{ctx: ctx, lim: lim.withDefaults(), passwords: a.Passwords}
 	r := z.file(a.Name, a.DeclaredType, a.Data, 0, "")
 	r.Limit = z.limit
+	r.Pictures = z.pictures
 	r.sub, r.urlSet = nil, nil
 	return r
 }
@@ -148,7 +161,10 @@ type analyzer struct {
 	files     int   // archive members examined
 	total     int64 // decompressed bytes
 	tries     int   // password attempts
-	limit     string
+	pictures  int   // pictures searched for QR codes
+	// picturesNoted: the errors say that pictures were left unsearched.
+	picturesNoted bool
+	limit         string
 	// officeFn analyses Office files; nil means office.Analyze. Tests set
 	// it to check how embedded objects are handled.
 	officeFn func(context.Context, []byte, office.Limits) office.Report
@@ -196,6 +212,8 @@ func (z *analyzer) file(name, declared string, data []byte, depth int, path stri
 		z.onenote(&r, data, depth, here)
 	case k.typ == "pdf":
 		z.pdf(&r, data, depth, here)
+	case k.typ == "png" || k.typ == "jpeg" || k.typ == "gif":
+		z.picture(&r, here, data, nil)
 	case k.text:
 		z.text(&r, k, data, depth, here)
 	}
@@ -276,6 +294,11 @@ func (z *analyzer) adopt(r *Report, m Report) {
 	}
 	for _, u := range m.URLs {
 		addURL(r, u)
+	}
+	for _, u := range m.QRURLs {
+		if len(r.QRURLs) < maxURLs && !slices.Contains(r.QRURLs, u) {
+			r.QRURLs = append(r.QRURLs, u)
+		}
 	}
 	for _, e := range m.Errors {
 		addError(r, m.Name+": "+e)

@@ -35,6 +35,7 @@ type pdfScan struct {
 	files      []string // /F and /UF strings: file names and launch targets
 	params     []string // /P strings: launch parameters
 	embedded   [][]byte
+	images     []pdfImage
 	errs       []string
 	streams    int
 	inflated   int64
@@ -61,6 +62,7 @@ func (z *analyzer) pdf(r *Report, d []byte, depth int, here string) {
 	for _, u := range s.uris {
 		addURL(r, u)
 	}
+	z.pdfImages(r, s, here)
 	has := func(n string) bool { return s.names[n] > 0 }
 	js := has("JavaScript") || has("JS")
 	auto := has("OpenAction") || has("AA")
@@ -409,6 +411,9 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodi
 		dn := &pdfScan{names: map[string]int{}, obfuscated: map[string]bool{}}
 		dn.scan(dict)
 		if dn.names["Image"] > 0 || dn.names["DCTDecode"] > 0 || dn.names["JPXDecode"] > 0 || dn.names["CCITTFaxDecode"] > 0 {
+			if dn.names["Image"] > 0 && len(s.images) < pdfMaxImages {
+				s.images = append(s.images, pdfImage{dict: dict, body: body})
+			}
 			continue
 		}
 		flate := dn.names["FlateDecode"] > 0 || dn.names["Fl"] > 0
