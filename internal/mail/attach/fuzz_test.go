@@ -102,6 +102,9 @@ func FuzzPDF(f *testing.F) {
 		}
 	}
 	f.Add([]byte("%PDF-1.4\n1 0 obj << /Filter /FlateDecode >> stream\r\nxx"))
+	gray, w, h := qrGray(f)
+	f.Add(imagePDF(fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Columns %d >>", w, h, w), deflate(f, gray)))
+	f.Add(imagePDF("/Width 8 /Height 8 /ImageMask true /Filter /FlateDecode", deflate(f, make([]byte, 8))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := append([]byte("%PDF-1.7\n"), data...)
 		r := Analyze(context.Background(), Attachment{Name: "a.pdf", Data: d}, fuzzLimits)
