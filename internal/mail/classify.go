@@ -63,8 +63,8 @@ func classifierInput(body, fromDomain string, links []link) bayes.Message {
 		if len(m.LinkSites) == bayes.MaxLinkSites {
 			break
 		}
-		if l.where == "attachment" {
-			continue
+		if l.where == "attachment" || l.where == "qr" {
+			continue // not what the trainer reads (ClassifierInput)
 		}
 		li, ok := parseLink(l.url)
 		if !ok || li.host == "" || li.ip {
