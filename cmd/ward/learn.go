@@ -17,6 +17,9 @@ import (
 
 const mailLearnUsage = `Usage: ward mail learn -db FILE -spam|-ham|-forget FILE|DIR|-...
 
+Messages are read as by "ward mail analyze": .eml files, mbox files
+message by message, directories recursively, "-" for stdin.
+
 Teaches the content classifier (the bayes_spam reason) your own mail: the
 reports your analysts confirmed as phishing, scams or unwanted bulk mail
 (-spam), and the reported mail that turned out to be fine (-ham). What is
@@ -71,47 +74,53 @@ func runMailLearn(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var outcomes [4]int
-	forgotten, unread := 0, 0
-	for _, in := range inputs {
-		if err := ctx.Err(); err != nil {
-			return err
+	forgotten, unread, read := 0, 0, 0
+	var learnErr error
+	readMessages(e, inputs, func(m message) bool {
+		if learnErr = ctx.Err(); learnErr != nil {
+			return false
 		}
-		raw, err := readMessage(e, in)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "ward: error: %v\n", err)
+		read++
+		if m.err != nil {
+			fmt.Fprintf(e.stderr, "ward: error: %v\n", m.err)
 			unread++
-			continue
+			return true
 		}
-		toks := bayes.Tokens(mail.ClassifierInput(ctx, raw))
+		toks := bayes.Tokens(mail.ClassifierInput(ctx, m.raw))
 		if *forget {
 			if l.Forget(toks) {
 				forgotten++
 			}
-			continue
+			return true
 		}
 		o, err := l.Learn(toks, *spam)
 		if err != nil {
-			// Keep what was learned so far.
-			if werr := l.WriteFile(*db); werr != nil {
-				return werr
-			}
-			return fmt.Errorf("learning %s: %w; start a new learning file", in, err)
+			learnErr = fmt.Errorf("learning %s: %w; start a new learning file", m.name, err)
+			return false
 		}
 		outcomes[o]++
+		return true
+	})
+	if learnErr != nil {
+		// Keep what was learned so far.
+		if werr := l.WriteFile(*db); werr != nil {
+			return werr
+		}
+		return learnErr
 	}
 	if err := l.WriteFile(*db); err != nil {
 		return err
 	}
 	s, h, n := l.Size()
 	if *forget {
-		fmt.Fprintf(e.stderr, "ward: mail learn: %d forgotten, %d not in the learning", forgotten, len(inputs)-unread-forgotten)
+		fmt.Fprintf(e.stderr, "ward: mail learn: %d forgotten, %d not in the learning", forgotten, read-unread-forgotten)
 	} else {
 		fmt.Fprintf(e.stderr, "ward: mail learn: %d learned, %d moved from the other class, %d already known, %d without words",
 			outcomes[bayes.Learned], outcomes[bayes.Relearned], outcomes[bayes.Known], outcomes[bayes.Empty])
 	}
 	fmt.Fprintf(e.stderr, "; %s holds %d spam and %d ham messages (%d words)\n", *db, s, h, n)
 	if unread > 0 {
-		return fmt.Errorf("%d of %d messages could not be read", unread, len(inputs))
+		return fmt.Errorf("%d of %d messages could not be read", unread, read)
 	}
 	return nil
 }

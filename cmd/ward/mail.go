@@ -35,8 +35,9 @@ Run "ward mail COMMAND -h" for the flags of a command.
 
 const mailAnalyzeUsage = `Usage: ward mail analyze [flags] FILE|DIR|-...
 
-Reads messages (RFC 5322 .eml files; a directory is read recursively; "-"
-reads one message from stdin) and judges each: malicious (delivers malware),
+Reads messages (RFC 5322 .eml files; mbox files, as mail clients export
+folders, message by message; a directory is read recursively; "-" reads
+stdin) and judges each: malicious (delivers malware),
 phishing (credential theft or impersonation), suspicious (weaker signs, or
 an analysis limit was reached) or clean, with a score and the reasons.
 Results come in input order. docs/mail.md explains every reason.
@@ -279,14 +280,15 @@ func isMetaFile(name string) bool {
 	return u == "SOURCE.MD" || u == "MANIFEST.TSV" || u == "README.MD" || strings.HasPrefix(u, "LICENSE") || strings.HasPrefix(u, "NOTICE")
 }
 
-// analyzeAll analyses the inputs with n workers and hands the results to
-// emit in input order.
+// analyzeAll analyses the messages of the inputs (files, mbox files,
+// stdin; see readMessages) with n workers and hands the results to emit
+// in input order.
 func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, n int, emit func(mail.Result) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type job struct {
-		i    int
-		path string
+		i int
+		m message
 	}
 	type done struct {
 		i   int
@@ -301,10 +303,9 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				raw, err := readMessage(e, j.path)
-				d := done{i: j.i, err: err}
-				if err == nil {
-					d.r = a.Analyze(ctx, j.path, raw)
+				d := done{i: j.i, err: j.m.err}
+				if j.m.err == nil {
+					d.r = a.Analyze(ctx, j.m.name, j.m.raw)
 				}
 				select {
 				case results <- d:
@@ -314,15 +315,18 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 			}
 		}()
 	}
+	total := 0 // messages read; set before jobs is closed
 	go func() {
 		defer close(jobs)
-		for i, p := range inputs {
+		readMessages(e, inputs, func(m message) bool {
 			select {
-			case jobs <- job{i, p}:
+			case jobs <- job{total, m}:
+				total++
+				return true
 			case <-ctx.Done():
-				return
+				return false
 			}
-		}
+		})
 	}()
 	go func() { wg.Wait(); close(results) }()
 	pending := map[int]done{}
@@ -356,11 +360,11 @@ func analyzeAll(ctx context.Context, e *env, a *mail.Analyzer, inputs []string, 
 	if firstErr != nil {
 		return firstErr
 	}
-	if next < len(inputs) {
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err // the caller's context ended: not every message was judged
 	}
 	if unread > 0 {
-		return fmt.Errorf("%d of %d messages could not be read", unread, len(inputs))
+		return fmt.Errorf("%d of %d messages could not be read", unread, total)
 	}
 	return nil
 }
