@@ -138,7 +138,8 @@ api:
 	} else if s, h, _ := l.Size(); s != 1 || h != 0 {
 		t.Errorf("learning file holds %d spam, %d ham; want 1, 0", s, h)
 	}
-	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_mail_learned_total 1") {
+	if code, m := get("/metrics", false); code != 200 || !strings.Contains(m, "ward_engine_mail_learned_total 1") ||
+		!strings.Contains(m, `ward_mail_learning_messages{class="spam",org="demo"} 1`) || !strings.Contains(m, `ward_mail_learning_messages{class="ham",org="demo"} 0`) {
 		t.Errorf("metrics after learning: %d", code)
 	}
 }

@@ -103,7 +103,28 @@ func (c ctCollector) Collect(ch chan<- prometheus.Metric) {
 // Collectors returns the engine's Prometheus collectors: its own counters
 // and the CT logs'.
 func (e *Engine) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{e.stats, ctCollector{e}}
+	return []prometheus.Collector{e.stats, ctCollector{e}, learningCollector{e}}
+}
+
+var descLearning = prometheus.NewDesc("ward_mail_learning_messages", "Messages an organisation's analysts taught its mail classifier, by class (spam, ham).", []string{"org", "class"}, nil)
+
+// learningCollector reports the size of each learning organisation's
+// mail learning.
+type learningCollector struct{ e *Engine }
+
+func (c learningCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descLearning }
+
+func (c learningCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, o := range c.e.orgs {
+		if o.mail.learnPath == "" {
+			continue
+		}
+		o.mail.mu.Lock()
+		spam, ham, _ := o.mail.learning.Size()
+		o.mail.mu.Unlock()
+		ch <- prometheus.MustNewConstMetric(descLearning, prometheus.GaugeValue, float64(spam), o.name, "spam")
+		ch <- prometheus.MustNewConstMetric(descLearning, prometheus.GaugeValue, float64(ham), o.name, "ham")
+	}
 }
 
 func (e *Engine) setCT(t *ct.Tailer) { e.ct.Store(t) }
