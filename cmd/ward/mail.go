@@ -565,7 +565,9 @@ func evalRow(ctx context.Context, e *env, w io.Writer, a *mail.Analyzer, workers
 	withErrors, macroFailed := 0, 0
 	var notes []string
 	start := time.Now()
+	n := 0 // messages judged (an mbox file holds several)
 	err := analyzeAll(ctx, e, a, inputs, workers, func(r mail.Result) error {
+		n++
 		counts[r.Verdict]++
 		without[verdictWithoutBayes(r)]++
 		if len(r.Errors) > 0 {
@@ -593,7 +595,6 @@ func evalRow(ctx context.Context, e *env, w io.Writer, a *mail.Analyzer, workers
 	if err != nil {
 		return err
 	}
-	n := len(inputs)
 	check := ""
 	switch c.kind {
 	case "ham":
