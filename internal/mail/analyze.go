@@ -174,7 +174,9 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			c.add(limitFinding("an HTML part has a tag or text run longer than 1 MiB; the rest of it was not examined"))
 		}
 		links = append(links, s.links...)
-		dataPictures = append(dataPictures, s.dataPictures...)
+		if room := lim.MaxPictures - len(dataPictures); room > 0 {
+			dataPictures = append(dataPictures, s.dataPictures[:min(room, len(s.dataPictures))]...)
+		}
 		hidden += s.hiddenLetters
 		visible += s.visibleLetters
 		images += s.images
