@@ -202,6 +202,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	// Attachments, with the passwords written in the body.
 	pws := passwords(body)
 	var attURLs, qrURLs []string
+	var docText string                  // the text of the attached documents
 	pictures := max(lim.MaxPictures, 0) // left to search for QR codes
 	picturesNoted := false
 	for _, ra := range p.attachments {
@@ -228,6 +229,9 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			att.Type = ra.ctype
 		}
 		foldReport(&att, rep, &attURLs, &qrURLs, p, c)
+		if rep.Text != "" && len(docText) < maxDocText {
+			docText = truncate(docText+"\n"+rep.Text, maxDocText)
+		}
 		if attLim.MaxPictures < 0 && lim.MaxPictures > 0 && !picturesNoted && (rep.Type == "png" || rep.Type == "jpeg" || rep.Type == "gif" || rep.Type == "pdf") {
 			picturesNoted = true
 			p.errorf("the limit of %d pictures per message was reached; later pictures were not searched for QR codes", lim.MaxPictures)
@@ -260,10 +264,16 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	}
 
 	a.linkSignals(links, from.domain, rcpts, c.add, &iocs.urls, &iocs.domains, &iocs.ips)
-	for _, f := range lures(body) {
+	// What the documents say (the pages of PDF attachments) counts for the
+	// lures and the content checks, as if it were in the body.
+	checked := body
+	if docText != "" {
+		checked = body + "\n" + docText
+	}
+	for _, f := range lures(checked) {
 		c.add(f)
 	}
-	contentSignals(body, rcpts, c.add)
+	contentSignals(checked, rcpts, c.add)
 	if a.bayes != nil {
 		a.bayesSignal(classifierInput(body, from.domain, links), c.add)
 	}

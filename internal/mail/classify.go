@@ -36,6 +36,10 @@ const (
 	BayesMinClues = 10
 )
 
+// maxDocText bounds the text of attached documents (PDF pages) that the
+// lures and content checks read per message.
+const maxDocText = 128 << 10
+
 // messageText is the text that the lures, content signals, passwords and
 // the classifier read: the subject, the plain-text parts, then the visible
 // text of the HTML parts, in all at most about maxLureText bytes.

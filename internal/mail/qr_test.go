@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -85,5 +86,28 @@ func TestDataURLBytes(t *testing.T) {
 		if ok != c.ok || ok && string(got) != c.want {
 			t.Errorf("%q: %q %v", c.in, got, ok)
 		}
+	}
+}
+
+// TestPDFTextCounts checks that what an attached PDF says counts for the
+// content checks: the same message asks for credentials only when its
+// document does.
+func TestPDFTextCounts(t *testing.T) {
+	a, err := NewAnalyzer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := func(text string) string {
+		content := "BT /F1 12 Tf 72 720 Td (" + text + ") Tj ET"
+		doc := "%PDF-1.4\n1 0 obj\n<< /Length " + fmt.Sprint(len(content)) + " >>\nstream\n" + content + "\nendstream\nendobj\ntrailer\n<< >>\n%%EOF\n"
+		return "From: Mail Admin <admin@notices.example>\r\nTo: staff@umc-example.nl\r\nSubject: Notice\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the attached notice.\r\n" +
+			"--b\r\nContent-Type: application/pdf; name=\"notice.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			base64.StdEncoding.EncodeToString([]byte(doc)) + "\r\n--b--\r\n"
+	}
+	lure := a.Analyze(context.Background(), "lure", []byte(pdf("Your mailbox is full. Verify your account today or it will be closed.")))
+	plain := a.Analyze(context.Background(), "plain", []byte(pdf("The canteen is closed on Friday for maintenance.")))
+	if !hasSignal(lure, sigCredentialRequest) || hasSignal(plain, sigCredentialRequest) {
+		t.Errorf("credential request: lure %v; plain %v", lure.Reasons, plain.Reasons)
 	}
 }

@@ -102,6 +102,10 @@ type Report struct {
 	URLs []string `json:"-"`
 	// QRURLs are the URLs of URLs that came from QR codes in pictures.
 	QRURLs []string `json:"-"`
+	// Text is the text a reader sees in the file (today: the pages of a
+	// PDF), members' included, at most 64 KiB: the message's lure and
+	// content checks read it.
+	Text string `json:"-"`
 	// Errors are structural problems met and stepped over.
 	Errors []string `json:"errors,omitempty"`
 	// Limit is non-empty when a limit stopped the analysis; it says which.
@@ -294,6 +298,9 @@ func (z *analyzer) adopt(r *Report, m Report) {
 	}
 	for _, u := range m.URLs {
 		addURL(r, u)
+	}
+	if m.Text != "" && len(r.Text) < pdfMaxText {
+		r.Text = clip(r.Text+"\n"+m.Text, pdfMaxText)
 	}
 	for _, u := range m.QRURLs {
 		if len(r.QRURLs) < maxURLs && !slices.Contains(r.QRURLs, u) {

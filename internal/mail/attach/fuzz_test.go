@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ward-health/ward/internal/mail/finding"
 )
@@ -23,6 +24,9 @@ func checkReport(t *testing.T, r Report, data []byte, lim Limits) {
 	}
 	if n := countMembers(r); n > lim.MaxFiles {
 		t.Fatalf("%d members, limit %d", n, lim.MaxFiles)
+	}
+	if len(r.Text) > pdfMaxText+len("\n…") || !utf8.ValidString(r.Text) {
+		t.Fatalf("text of %d bytes (valid UTF-8: %v)", len(r.Text), utf8.ValidString(r.Text))
 	}
 	var walk func(Report, int)
 	walk = func(r Report, depth int) {
@@ -105,6 +109,12 @@ func FuzzPDF(f *testing.F) {
 	gray, w, h := qrGray(f)
 	f.Add(imagePDF(fmt.Sprintf("/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /DecodeParms << /Predictor 15 /Columns %d >>", w, h, w), deflate(f, gray)))
 	f.Add(imagePDF("/Width 8 /Height 8 /ImageMask true /Filter /FlateDecode", deflate(f, make([]byte, 8))))
+	f.Add(pdfOf(
+		pdfObj{dict: "<< /Type /Page /Resources << /Font << /F1 2 0 R >> >> >>"},
+		pdfObj{dict: "<< /Type /Font /Subtype /Type0 /ToUnicode 3 0 R >>"},
+		pdfObj{dict: "", stream: identityCMap("Verify acount")},
+		pdfObj{dict: "", stream: []byte("BT /F1 9 Tf 1 0 0 1 72 700 Tm [" + encodeWith("Verify acount", "Verify account") + " -300 (x)] TJ T* (y) ' ET BI /W 1 ID \x00 EI")},
+	))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := append([]byte("%PDF-1.7\n"), data...)
 		r := Analyze(context.Background(), Attachment{Name: "a.pdf", Data: d}, fuzzLimits)

@@ -36,6 +36,10 @@ type pdfScan struct {
 	params     []string // /P strings: launch parameters
 	embedded   [][]byte
 	images     []pdfImage
+	objs       pdfObjects
+	cmaps      map[int]*pdfCMap // ToUnicode CMaps by object number
+	cmapOrder  []*pdfCMap
+	contents   [][]byte // content streams, for the text
 	errs       []string
 	streams    int
 	inflated   int64
@@ -49,13 +53,18 @@ func (z *analyzer) pdf(r *Report, d []byte, depth int, here string) {
 	s := &pdfScan{names: map[string]int{}, obfuscated: map[string]bool{}}
 	// Names are read outside stream bodies only: compressed data holds
 	// random bytes that would now and then spell "/JS".
+	s.objs = pdfObjects{dicts: map[int][]byte{}}
+	s.cmaps = map[int]*pdfCMap{}
 	bodies := s.streamsIn(z, r, d, here)
 	p := 0
 	for _, b := range bodies {
 		s.scan(d[p:b[0]])
+		s.objs.indexObjects(d[p:b[0]])
 		p = b[1]
 	}
 	s.scan(d[p:])
+	s.objs.indexObjects(d[p:])
+	r.Text = s.text()
 	for _, e := range s.errs {
 		addError(r, e)
 	}
@@ -261,23 +270,34 @@ func unhex(c byte) (byte, bool) {
 // (after white space), decoding escapes; at most 4 KiB of output. It
 // returns the string and the bytes of b it read.
 func pdfString(b []byte) (string, int, bool) {
+	raw, n, ok := pdfRawString(b, 4096)
+	if !ok {
+		return "", n, false
+	}
+	return pdfText(raw), n, true
+}
+
+// pdfRawString reads a literal or hex string at the start of b (after
+// white space), escapes decoded, at most limit bytes of output: the bytes
+// as the file holds them, before any text encoding.
+func pdfRawString(b []byte, limit int) ([]byte, int, bool) {
 	i := 0
 	for i < len(b) && (b[i] == ' ' || b[i] == '\r' || b[i] == '\n' || b[i] == '\t' || b[i] == '\f') {
 		i++
 	}
 	if i >= len(b) {
-		return "", 0, false
+		return nil, 0, false
 	}
 	var out []byte
 	switch b[i] {
 	case '(':
 		depth := 1
-		for i++; i < len(b) && len(out) < 4096; i++ {
+		for i++; i < len(b) && len(out) < limit; i++ {
 			c := b[i]
 			switch c {
 			case '\\':
 				if i+1 >= len(b) {
-					return string(out), i, true
+					return out, i, true
 				}
 				i++
 				switch e := b[i]; e {
@@ -310,21 +330,21 @@ func pdfString(b []byte) (string, int, bool) {
 			case ')':
 				depth--
 				if depth == 0 {
-					return pdfText(out), i + 1, true
+					return out, i + 1, true
 				}
 				out = append(out, c)
 			default:
 				out = append(out, c)
 			}
 		}
-		return pdfText(out), min(i+1, len(b)), true
+		return out, min(i+1, len(b)), true
 	case '<':
 		if i+1 < len(b) && b[i+1] == '<' {
-			return "", 0, false
+			return nil, 0, false
 		}
 		var hi byte
 		half := false
-		for i++; i < len(b) && b[i] != '>' && len(out) < 4096; i++ {
+		for i++; i < len(b) && b[i] != '>' && len(out) < limit; i++ {
 			v, ok := unhex(b[i])
 			if !ok {
 				continue
@@ -336,9 +356,9 @@ func pdfString(b []byte) (string, int, bool) {
 			}
 			half = !half
 		}
-		return pdfText(out), min(i+1, len(b)), true
+		return out, min(i+1, len(b)), true
 	}
-	return "", 0, false
+	return nil, 0, false
 }
 
 // pdfText converts a PDF text string (UTF-16BE with a byte-order mark, or
@@ -410,6 +430,10 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodi
 		bodies = append(bodies, [2]int{q, q + len(body)})
 		dn := &pdfScan{names: map[string]int{}, obfuscated: map[string]bool{}}
 		dn.scan(dict)
+		objNum, hasNum := -1, false
+		if bytes.HasPrefix(dict, []byte("obj")) {
+			objNum, hasNum = objNumBefore(d, dictStart+3)
+		}
 		if dn.names["Image"] > 0 || dn.names["DCTDecode"] > 0 || dn.names["JPXDecode"] > 0 || dn.names["CCITTFaxDecode"] > 0 {
 			if dn.names["Image"] > 0 && len(s.images) < pdfMaxImages {
 				s.images = append(s.images, pdfImage{dict: dict, body: body})
@@ -428,6 +452,8 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodi
 		case embedded:
 			data = bytes.TrimRight(body, "\r\n")
 		default:
+			// An unfiltered stream: only its text is read.
+			s.keepText(objNum, hasNum, body)
 			continue
 		}
 		if embedded {
@@ -437,8 +463,42 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodi
 			continue
 		}
 		s.scan(data)
+		if dn.names["ObjStm"] > 0 {
+			s.objs.indexObjStm(dict, data)
+		}
+		s.keepText(objNum, hasNum, data)
 	}
 	return bodies
+}
+
+// keepText keeps what the text reader needs of a decoded stream: a
+// ToUnicode CMap (by object number) or a content stream.
+func (s *pdfScan) keepText(objNum int, hasNum bool, data []byte) {
+	switch {
+	case bytes.Contains(data, []byte("begincmap")):
+		if hasNum && len(s.cmaps) < pdfMaxCMaps {
+			cm := parseCMap(data)
+			s.cmaps[objNum] = cm
+			s.cmapOrder = append(s.cmapOrder, cm)
+		}
+	case len(s.contents) < pdfMaxContents && bytes.Contains(data, []byte("BT")) && (bytes.Contains(data, []byte("Tj")) || bytes.Contains(data, []byte("TJ"))):
+		s.contents = append(s.contents, data)
+	}
+}
+
+// text reads the text of the content streams kept.
+func (s *pdfScan) text() string {
+	if len(s.contents) == 0 {
+		return ""
+	}
+	t := &pdfTextReader{fonts: s.objs.fonts(s.cmaps), all: s.cmapOrder}
+	for _, c := range s.contents {
+		if t.full() {
+			break
+		}
+		t.read(c)
+	}
+	return t.text()
 }
 
 // inflate decompresses a FlateDecode stream (zlib, or raw deflate when the
