@@ -105,11 +105,21 @@ var (
 	toUnicodeRef = regexp.MustCompile(`/ToUnicode\s+(\d{1,9})\s+\d{1,5}\s+R`)
 )
 
-// fonts maps font resource names (/F1) to their ToUnicode CMaps, through
-// the /Font dictionaries of the resources and each font's /ToUnicode.
-// A name used by several pages for different fonts keeps the first.
-func (o *pdfObjects) fonts(cmaps map[int]*pdfCMap) map[string]*pdfCMap {
-	out := map[string]*pdfCMap{}
+// pdfFont is what the text reader knows of a font: its ToUnicode CMap
+// (nil: single-byte WinAnsi) and its glyph widths in thousandths of an em
+// by code (nil: unknown), with the width of codes not listed.
+type pdfFont struct {
+	cmap   *pdfCMap
+	widths map[uint32]float64
+	dw     float64
+}
+
+// fonts maps font resource names (/F1) to their fonts, through the /Font
+// dictionaries of the resources: each font's /ToUnicode, and its /Widths
+// (simple fonts) or its descendant's /W (composite fonts). A name used by
+// several pages for different fonts keeps the first.
+func (o *pdfObjects) fonts(cmaps map[int]*pdfCMap) map[string]*pdfFont {
+	out := map[string]*pdfFont{}
 	for _, d := range o.dicts {
 		i := bytes.Index(d, []byte("/Font"))
 		if i < 0 {
@@ -137,12 +147,134 @@ func (o *pdfObjects) fonts(cmaps map[int]*pdfCMap) map[string]*pdfCMap {
 				continue
 			}
 			n, err := strconv.Atoi(string(m[2]))
-			if err != nil {
+			if err != nil || o.dicts[n] == nil {
 				continue
 			}
-			if cm := o.toUnicode(n, cmaps); cm != nil {
-				out[name] = cm
+			f := &pdfFont{cmap: o.toUnicode(n, cmaps)}
+			o.widthsOf(f, o.dicts[n])
+			out[name] = f
+		}
+	}
+	return out
+}
+
+var (
+	descendantRef = regexp.MustCompile(`/DescendantFonts\s*\[?\s*(\d{1,9})\s+\d{1,5}\s+R`)
+	defaultWidth  = regexp.MustCompile(`/DW\s+(\d{1,5})`)
+)
+
+// widthsOf reads a font's glyph widths: /FirstChar and /Widths of a
+// simple font, /DW and /W of a composite font's descendant (code = CID,
+// as with Identity-H).
+func (o *pdfObjects) widthsOf(f *pdfFont, dict []byte) {
+	if m := descendantRef.FindSubmatch(dict); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
+		cid := o.dicts[n]
+		f.dw = 1000
+		if dm := defaultWidth.FindSubmatch(cid); dm != nil {
+			f.dw, _ = strconv.ParseFloat(string(dm[1]), 64)
+		}
+		arr := o.array(cid, "W")
+		if arr == nil {
+			return
+		}
+		f.widths = map[uint32]float64{}
+		// c [w1 w2 ...]  or  c_first c_last w
+		for i := 0; i < len(arr) && len(f.widths) < pdfMaxCMapLen; {
+			switch {
+			case i+1 < len(arr) && arr[i].list == nil && arr[i+1].list != nil:
+				for k, w := range arr[i+1].list {
+					f.widths[uint32(arr[i].num)+uint32(k)] = w
+				}
+				i += 2
+			case i+2 < len(arr) && arr[i].list == nil && arr[i+1].list == nil && arr[i+2].list == nil:
+				lo, hi := arr[i].num, arr[i+1].num
+				for c := lo; c <= hi && hi-lo < pdfMaxCMapLen && len(f.widths) < pdfMaxCMapLen; c++ {
+					f.widths[uint32(c)] = arr[i+2].num
+				}
+				i += 3
+			default:
+				i++
 			}
+		}
+		return
+	}
+	first, ok := pdfInt(dict, "FirstChar")
+	arr := o.array(dict, "Widths")
+	if !ok || arr == nil || first < 0 {
+		return
+	}
+	f.widths = map[uint32]float64{}
+	for k, e := range arr {
+		if e.list == nil {
+			f.widths[uint32(first+k)] = e.num
+		}
+	}
+}
+
+// arrayItem is a number, or a nested array of numbers.
+type arrayItem struct {
+	num  float64
+	list []float64
+}
+
+// array reads the array of numbers under key in dict, direct or through
+// an indirect reference ("/Widths 12 0 R"), one level of nesting kept.
+func (o *pdfObjects) array(dict []byte, key string) []arrayItem {
+	k := []byte("/" + key)
+	i := bytes.Index(dict, k)
+	for i >= 0 && i+len(k) < len(dict) && !pdfDelim(dict[i+len(k)]) {
+		j := bytes.Index(dict[i+len(k):], k)
+		if j < 0 {
+			return nil
+		}
+		i += len(k) + j
+	}
+	if i < 0 {
+		return nil
+	}
+	rest := bytes.TrimLeft(dict[i+len(k):], " \t\r\n")
+	if m := leadingRef.FindSubmatch(rest); m != nil {
+		n, _ := strconv.Atoi(string(m[1]))
+		rest = bytes.TrimLeft(o.dicts[n], " \t\r\n")
+	}
+	if !bytes.HasPrefix(rest, []byte("[")) {
+		return nil
+	}
+	var out []arrayItem
+	var inner []float64
+	nested := false
+	for p := 1; p < len(rest) && len(out) < pdfMaxCMapLen; {
+		c := rest[p]
+		switch {
+		case c == '[':
+			nested, inner = true, nil
+			p++
+		case c == ']':
+			if !nested {
+				return out
+			}
+			out = append(out, arrayItem{list: inner})
+			nested = false
+			p++
+		case c == '-' || c == '.' || c >= '0' && c <= '9':
+			e := p + 1
+			for e < len(rest) && (rest[e] == '.' || rest[e] >= '0' && rest[e] <= '9') {
+				e++
+			}
+			v, _ := strconv.ParseFloat(string(rest[p:e]), 64)
+			if nested {
+				if len(inner) < pdfMaxCMapLen {
+					inner = append(inner, v)
+				}
+			} else {
+				out = append(out, arrayItem{num: v})
+			}
+			p = e
+		case isPDFSpace(c):
+			p++
+		default:
+			return out
 		}
 	}
 	return out
@@ -328,26 +460,45 @@ func (cm *pdfCMap) decode(b []byte, out *strings.Builder) (missed int) {
 
 // pdfTextReader gathers the text of a PDF's content streams.
 type pdfTextReader struct {
-	fonts map[string]*pdfCMap // by resource name
+	fonts map[string]*pdfFont // by resource name
 	all   []*pdfCMap          // every CMap, for strings whose font is unknown
 	out   strings.Builder
 }
 
 func (t *pdfTextReader) full() bool { return t.out.Len() >= pdfMaxText }
 
-// show writes a shown string in the current font and returns the number
-// of glyphs it shows.
-func (t *pdfTextReader) show(s []byte, font string) int {
+// show writes a shown string in the current font and returns how far it
+// moves the text position, in ems: the glyphs' widths when the font gives
+// them, else half an em a glyph.
+func (t *pdfTextReader) show(s []byte, font string) float64 {
 	if t.full() {
 		return 0
 	}
-	if cm, ok := t.fonts[font]; ok {
-		cm.decode(s, &t.out)
-		return len(s) / cm.width
+	if f, ok := t.fonts[font]; ok {
+		f.cmap.decode(s, &t.out)
+		width := 1
+		if f.cmap != nil {
+			width = f.cmap.width
+		}
+		if f.widths == nil {
+			return float64(len(s)/width) / 2
+		}
+		var ems float64
+		for i := 0; i+width <= len(s); i += width {
+			w, ok := f.widths[codeOf(s[i:i+width])]
+			if !ok {
+				w = f.dw
+				if w == 0 {
+					w = 500
+				}
+			}
+			ems += w / 1000
+		}
+		return ems
 	}
 	if len(t.all) == 0 {
 		(*pdfCMap)(nil).decode(s, &t.out)
-		return len(s)
+		return float64(len(s)) / 2
 	}
 	// The font is not known: the CMap that maps most of the codes, if any
 	// maps them all; else single-byte text.
@@ -355,11 +506,11 @@ func (t *pdfTextReader) show(s []byte, font string) int {
 		var sink strings.Builder
 		if cm.decode(s, &sink) == 0 && len(s) >= cm.width {
 			t.out.WriteString(sink.String())
-			return len(s) / cm.width
+			return float64(len(s)/cm.width) / 2
 		}
 	}
 	(*pdfCMap)(nil).decode(s, &t.out)
-	return len(s)
+	return float64(len(s)) / 2
 }
 
 // read extracts the text of one content stream.
@@ -506,7 +657,7 @@ func (t *pdfTextReader) read(b []byte) {
 					moveTo(lineX, lineY-size)
 				}
 				if len(ops) > 0 && ops[len(ops)-1].str != nil {
-					curX += float64(t.show(ops[len(ops)-1].str, font)) * size / 2
+					curX += t.show(ops[len(ops)-1].str, font) * size
 				}
 			case "TJ":
 				if len(ops) > 0 {
@@ -514,7 +665,7 @@ func (t *pdfTextReader) read(b []byte) {
 						if s == nil {
 							t.out.WriteByte(' ')
 						} else {
-							curX += float64(t.show(s, font)) * size / 2
+							curX += t.show(s, font) * size
 						}
 					}
 				}

@@ -150,3 +150,87 @@ func TestPDFTextBounded(t *testing.T) {
 		t.Errorf("inline image: %q", got)
 	}
 }
+
+// perGlyph writes text glyph by glyph, each placed with Td by its width
+// (size 10), spaces not drawn but added to the next move, as some
+// HTML-to-PDF converters do; show writes one glyph.
+func perGlyph(text string, width func(r rune) float64, show func(r rune) string) string {
+	var b strings.Builder
+	b.WriteString("BT /F1 10 Tf 1 0 0 1 50 700 Tm ")
+	pending := 0.0
+	for _, r := range text {
+		if r == ' ' {
+			pending += width(' ') / 100
+			continue
+		}
+		if pending > 0 {
+			fmt.Fprintf(&b, "%.2f 0 Td ", pending)
+			pending = 0
+		}
+		fmt.Fprintf(&b, "%s Tj ", show(r))
+		pending = width(r) / 100
+	}
+	b.WriteString("ET")
+	return b.String()
+}
+
+// TestPDFTextWidths checks that glyph widths read from the fonts tell a
+// word's wide glyphs from a space: simple fonts (/FirstChar, /Widths
+// through a reference) and composite fonts (/W in both forms).
+func TestPDFTextWidths(t *testing.T) {
+	const text = "Welcome member, confirm your Mailbox"
+	width := func(r rune) float64 {
+		switch r {
+		case ' ':
+			return 278
+		case 'm', 'M':
+			return 833
+		case 'W':
+			return 944
+		case 'i', 'l', ',':
+			return 222
+		}
+		return 556
+	}
+	var widths strings.Builder
+	for c := 32; c < 127; c++ {
+		fmt.Fprintf(&widths, "%g ", width(rune(c)))
+	}
+	simple := pdfOf(
+		pdfObj{dict: "<< /Type /Page /Contents 2 0 R /Resources << /Font << /F1 3 0 R >> >> >>"},
+		pdfObj{dict: "/Filter /FlateDecode", stream: deflate(t, []byte(perGlyph(text, width, func(r rune) string { return "(" + string(r) + ")" })))},
+		pdfObj{dict: "<< /Type /Font /Subtype /TrueType /FirstChar 32 /LastChar 126 /Widths 4 0 R >>"},
+		pdfObj{dict: "[" + widths.String() + "]"},
+	)
+	if got := strings.TrimSpace(analyze(t, "simple.pdf", simple).Text); got != text {
+		t.Errorf("simple font: %q, want %q", got, text)
+	}
+
+	alphabet := "Welcom b,nfiryuMax"
+	var w strings.Builder
+	w.WriteString("[")
+	for i, r := range alphabet {
+		if i < 5 {
+			if i == 0 {
+				w.WriteString("1 [")
+			}
+			fmt.Fprintf(&w, "%g ", width(r))
+			if i == 4 {
+				w.WriteString("] ")
+			}
+			continue
+		}
+		fmt.Fprintf(&w, "%d %d %g ", i+1, i+1, width(r))
+	}
+	w.WriteString("]")
+	composite := pdfOf(
+		pdfObj{dict: "<< /Type /Page /Contents 2 0 R /Resources << /Font << /F1 3 0 R >> >> >>"},
+		pdfObj{dict: "/Filter /FlateDecode", stream: deflate(t, []byte(perGlyph(text, width, func(r rune) string { return encodeWith(alphabet, string(r)) })))},
+		pdfObj{dict: "<< /Type /Font /Subtype /Type0 /Encoding /Identity-H /DescendantFonts [5 0 R] /ToUnicode 4 0 R >>"},
+		pdfObj{dict: "", stream: identityCMap(alphabet)},
+		pdfObj{dict: "<< /Type /Font /Subtype /CIDFontType2 /DW 556 /W " + w.String() + " >>"},
+	)
+	if got := strings.TrimSpace(analyze(t, "composite.pdf", composite).Text); got != text {
+		t.Errorf("composite font: %q, want %q", got, text)
+	}
+}
