@@ -432,7 +432,7 @@ func (s *pdfScan) streamsIn(z *analyzer, r *Report, d []byte, here string) (bodi
 		dn.scan(dict)
 		objNum, hasNum := -1, false
 		if bytes.HasPrefix(dict, []byte("obj")) {
-			objNum, hasNum = objNumBefore(d, dictStart+3)
+			objNum, hasNum = objAt(d, dictStart)
 		}
 		if dn.names["Image"] > 0 || dn.names["DCTDecode"] > 0 || dn.names["JPXDecode"] > 0 || dn.names["CCITTFaxDecode"] > 0 {
 			if dn.names["Image"] > 0 && len(s.images) < pdfMaxImages {

@@ -33,20 +33,60 @@ type pdfObjects struct {
 	dicts map[int][]byte // object number → dictionary text (bounded)
 }
 
-var objHeader = regexp.MustCompile(`(\d{1,9})\s+\d{1,5}\s+obj\b`)
+// objAt reads the "N G obj" header whose "obj" keyword starts at i in b,
+// returning N. It looks back at most 32 bytes, without a regular
+// expression: it runs for every "obj" in the file.
+func objAt(b []byte, i int) (int, bool) {
+	if i+3 < len(b) && !isPDFSpace(b[i+3]) && !pdfDelim(b[i+3]) {
+		return 0, false // "object", "objstm"
+	}
+	j := i - 1
+	digits := func(maxLen int) (int, bool) {
+		end := j + 1
+		for j >= 0 && i-j < 32 && b[j] >= '0' && b[j] <= '9' {
+			j--
+		}
+		if n := end - (j + 1); n == 0 || n > maxLen {
+			return 0, false
+		}
+		v, err := strconv.Atoi(string(b[j+1 : end]))
+		return v, err == nil
+	}
+	spaces := func() bool {
+		k := j
+		for j >= 0 && i-j < 32 && isPDFSpace(b[j]) {
+			j--
+		}
+		return j < k
+	}
+	if !spaces() {
+		return 0, false
+	}
+	if _, ok := digits(5); !ok || !spaces() {
+		return 0, false
+	}
+	n, ok := digits(9)
+	if !ok || j >= 0 && !isPDFSpace(b[j]) && !pdfDelim(b[j]) {
+		return 0, false
+	}
+	return n, true
+}
 
 // indexObjects records the dictionaries of the objects written in b (the
 // file outside streams, or an object stream's objects).
 func (o *pdfObjects) indexObjects(b []byte) {
-	for _, m := range objHeader.FindAllSubmatchIndex(b, pdfMaxObjects) {
-		if len(o.dicts) >= pdfMaxObjects {
+	for p := 0; len(o.dicts) < pdfMaxObjects; {
+		i := bytes.Index(b[p:], []byte("obj"))
+		if i < 0 {
 			return
 		}
-		n, err := strconv.Atoi(string(b[m[2]:m[3]]))
-		if err != nil {
+		i += p
+		p = i + 3
+		n, ok := objAt(b, i)
+		if !ok {
 			continue
 		}
-		body := b[m[1]:min(len(b), m[1]+4096)]
+		body := b[p:min(len(b), p+4096)]
 		if e := bytes.Index(body, []byte("endobj")); e >= 0 {
 			body = body[:e]
 		}
@@ -81,22 +121,6 @@ func (o *pdfObjects) indexObjStm(dict, data []byte) {
 		}
 		o.dicts[num] = body[:min(len(body), 4096)]
 	}
-}
-
-// objNumBefore returns the number of the object whose "N G obj" header
-// ends just before at (white space allowed), if there is one.
-func objNumBefore(d []byte, at int) (int, bool) {
-	start := max(0, at-64)
-	m := objHeader.FindAllSubmatchIndex(d[start:at], -1)
-	if len(m) == 0 {
-		return 0, false
-	}
-	last := m[len(m)-1]
-	if len(bytes.TrimSpace(d[start+last[1]:at])) > 0 && !bytes.HasPrefix(bytes.TrimSpace(d[start+last[1]:at]), []byte("<<")) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(d[start+last[2] : start+last[3]]))
-	return n, err == nil
 }
 
 var (
@@ -257,12 +281,9 @@ func (o *pdfObjects) array(dict []byte, key string) []arrayItem {
 			out = append(out, arrayItem{list: inner})
 			nested = false
 			p++
-		case c == '-' || c == '.' || c >= '0' && c <= '9':
-			e := p + 1
-			for e < len(rest) && (rest[e] == '.' || rest[e] >= '0' && rest[e] <= '9') {
-				e++
-			}
-			v, _ := strconv.ParseFloat(string(rest[p:e]), 64)
+		case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9':
+			v, n := pdfNumber(rest[p:])
+			e := p + n
 			if nested {
 				if len(inner) < pdfMaxCMapLen {
 					inner = append(inner, v)
@@ -600,15 +621,12 @@ func (t *pdfTextReader) read(b []byte) {
 					}
 					arr = append(arr, s)
 					p += n
-				case q == '-' || q == '.' || q >= '0' && q <= '9':
-					e := p + 1
-					for e < len(b) && (b[e] == '.' || b[e] >= '0' && b[e] <= '9') {
-						e++
-					}
-					if v, err := strconv.ParseFloat(string(b[p:e]), 64); err == nil && v < -250 {
+				case q == '-' || q == '+' || q == '.' || q >= '0' && q <= '9':
+					v, n := pdfNumber(b[p:])
+					if v < -250 {
 						arr = append(arr, nil) // a gap wide enough to be a space
 					}
-					p = e
+					p += n
 				default:
 					p++
 				}
@@ -623,13 +641,9 @@ func (t *pdfTextReader) read(b []byte) {
 			push(operand{name: string(b[p+1 : e])})
 			p = e
 		case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9':
-			e := p + 1
-			for e < len(b) && (b[e] == '.' || b[e] >= '0' && b[e] <= '9') {
-				e++
-			}
-			v, _ := strconv.ParseFloat(string(b[p:e]), 64)
+			v, n := pdfNumber(b[p:])
 			push(operand{num: v})
-			p = e
+			p += n
 		default:
 			e := p
 			for e < len(b) && !isPDFSpace(b[e]) && !pdfDelim(b[e]) && e-p < 16 {
@@ -707,6 +721,38 @@ func (t *pdfTextReader) read(b []byte) {
 			ops = ops[:0]
 		}
 	}
+}
+
+// pdfNumber reads a PDF number (ISO 32000-1 7.3.3: a sign, digits, one
+// point) at the start of b, which starts with a sign, a point or a digit,
+// without allocating. It returns the value and the bytes read (at least
+// one).
+func pdfNumber(b []byte) (float64, int) {
+	i, neg := 0, false
+	if b[0] == '-' || b[0] == '+' {
+		neg, i = b[0] == '-', 1
+	}
+	var v, scale float64
+	for ; i < len(b) && i < 32; i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			if scale == 0 {
+				v = v*10 + float64(c-'0')
+			} else {
+				v += float64(c-'0') * scale
+				scale /= 10
+			}
+		case c == '.' && scale == 0:
+			scale = 0.1
+		default:
+			goto done
+		}
+	}
+done:
+	if neg {
+		v = -v
+	}
+	return v, max(i, 1)
 }
 
 // text returns what was read, valid UTF-8, at most pdfMaxText bytes.

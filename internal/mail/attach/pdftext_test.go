@@ -234,3 +234,15 @@ func TestPDFTextWidths(t *testing.T) {
 		t.Errorf("composite font: %q, want %q", got, text)
 	}
 }
+
+func TestPDFNumber(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		v    float64
+		read int
+	}{{"-12.5 ", -12.5, 5}, {"+.5x", 0.5, 3}, {"300]", 300, 3}, {"1.2.3", 1.2, 3}, {".", 0, 1}, {"-", 0, 1}} {
+		if v, n := pdfNumber([]byte(c.in)); v != c.v || n != c.read {
+			t.Errorf("%q: %v %d, want %v %d", c.in, v, n, c.v, c.read)
+		}
+	}
+}
