@@ -17,9 +17,6 @@ import (
 
 const mailLearnUsage = `Usage: ward mail learn -db FILE -spam|-ham|-forget FILE|DIR|-...
 
-Messages are read as by "ward mail analyze": .eml files, mbox files
-message by message, directories recursively, "-" for stdin.
-
 Teaches the content classifier (the bayes_spam reason) your own mail: the
 reports your analysts confirmed as phishing, scams or unwanted bulk mail
 (-spam), and the reported mail that turned out to be fine (-ham). What is
@@ -27,8 +24,12 @@ learned goes on top of the built-in model, and "ward mail analyze -learned
 FILE" uses it. A message is learned once: learning it again as the same
 class changes nothing, learning it as the other class moves it (a corrected
 verdict), and -forget takes it out. FILE is created when missing and is
-replaced whole, so an interrupted run leaves the old file. Run one learn at
-a time on a file.
+replaced whole, so an interrupted run leaves the old file. The file is
+locked (FILE.lock) while the command runs; ward serve, when it learns into
+the same file, waits for it and reads the result.
+
+Messages are read as by "ward mail analyze": .eml files, mbox files
+message by message, directories recursively, "-" for stdin.
 
 Flags:
     -db FILE    the learning file (created when missing)
@@ -65,50 +66,46 @@ func runMailLearn(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usagef("give a message file, a directory or - for stdin")
 	}
-	l, err := bayes.ReadLearningFile(*db)
-	if err != nil {
-		return err
-	}
 	inputs, err := listMessages(fs.Args(), false)
 	if err != nil {
 		return err
 	}
 	var outcomes [4]int
 	forgotten, unread, read := 0, 0, 0
-	var learnErr error
-	readMessages(e, inputs, func(m message) bool {
-		if learnErr = ctx.Err(); learnErr != nil {
-			return false
-		}
-		read++
-		if m.err != nil {
-			fmt.Fprintf(e.stderr, "ward: error: %v\n", m.err)
-			unread++
-			return true
-		}
-		toks := bayes.Tokens(mail.ClassifierInput(ctx, m.raw))
-		if *forget {
-			if l.Forget(toks) {
-				forgotten++
+	// The file stays locked while the messages are read, so that ward
+	// serve, learning through its API meanwhile, waits instead of
+	// writing over these lessons.
+	l, err := bayes.UpdateLearningFile(*db, time.Minute, func(l *bayes.Learning) (bool, error) {
+		var learnErr error
+		readMessages(e, inputs, func(m message) bool {
+			if learnErr = ctx.Err(); learnErr != nil {
+				return false
 			}
+			read++
+			if m.err != nil {
+				fmt.Fprintf(e.stderr, "ward: error: %v\n", m.err)
+				unread++
+				return true
+			}
+			toks := bayes.Tokens(mail.ClassifierInput(ctx, m.raw))
+			if *forget {
+				if l.Forget(toks) {
+					forgotten++
+				}
+				return true
+			}
+			o, err := l.Learn(toks, *spam)
+			if err != nil {
+				learnErr = fmt.Errorf("learning %s: %w; start a new learning file", m.name, err)
+				return false
+			}
+			outcomes[o]++
 			return true
-		}
-		o, err := l.Learn(toks, *spam)
-		if err != nil {
-			learnErr = fmt.Errorf("learning %s: %w; start a new learning file", m.name, err)
-			return false
-		}
-		outcomes[o]++
-		return true
+		})
+		changed := forgotten+outcomes[bayes.Learned]+outcomes[bayes.Relearned] > 0
+		return changed, learnErr
 	})
-	if learnErr != nil {
-		// Keep what was learned so far.
-		if werr := l.WriteFile(*db); werr != nil {
-			return werr
-		}
-		return learnErr
-	}
-	if err := l.WriteFile(*db); err != nil {
+	if err != nil {
 		return err
 	}
 	s, h, n := l.Size()

@@ -180,8 +180,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		},
 		Learn: func(ctx context.Context, org, as string, raw []byte) (any, error) {
 			rep, err := eng.LearnMail(ctx, org, as, raw)
-			if errors.Is(err, engine.ErrLearningOff) {
+			switch {
+			case errors.Is(err, engine.ErrLearningOff):
 				return nil, web.ErrLearningOff
+			case errors.Is(err, engine.ErrLearningBusy):
+				return nil, fmt.Errorf("%w: %v", web.ErrLearningBusy, err)
 			}
 			return rep, err
 		}})

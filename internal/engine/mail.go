@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,10 @@ type mailState struct {
 	learnPath string
 	learning  *bayes.Learning
 	model     *bayes.Model
+	// learnStat is the file as last read, learnChecked when it was last
+	// looked at (see refreshLearning).
+	learnStat    fileStat
+	learnChecked time.Time
 }
 
 // ErrLearningOff is returned by LearnMail for an organisation without
@@ -64,6 +69,7 @@ func (o *org) openLearning(path string) error {
 	if path == "" {
 		return nil
 	}
+	o.mail.learnStat = statOf(path)
 	l, err := bayes.ReadLearningFile(path)
 	if err != nil {
 		return fmt.Errorf("organisation %s: mail_learning: %w", o.name, err)
@@ -107,38 +113,90 @@ func (e *Engine) LearnMail(ctx context.Context, orgName, as string, raw []byte) 
 		return LearnReport{}, ErrLearningOff
 	}
 	toks := bayes.Tokens(mail.ClassifierInput(ctx, raw))
+	var outcome string
+	// The file is the truth: read it under its lock, teach, write it back,
+	// so that lessons given meanwhile by "ward mail learn" are kept.
+	l, err := bayes.UpdateLearningFile(o.mail.learnPath, learnWait, func(l *bayes.Learning) (bool, error) {
+		if as == "forget" {
+			outcome = "not learned"
+			if l.Forget(toks) {
+				outcome = "forgotten"
+			}
+			return outcome == "forgotten", nil
+		}
+		got, err := l.Learn(toks, as == "spam")
+		outcome = got.String()
+		return err == nil && (got == bayes.Learned || got == bayes.Relearned), err
+	})
+	if err != nil {
+		if errors.Is(err, bayes.ErrBusy) {
+			return LearnReport{}, fmt.Errorf("%w: %v", ErrLearningBusy, err)
+		}
+		return LearnReport{}, err
+	}
 	o.mail.mu.Lock()
 	defer o.mail.mu.Unlock()
-	l := o.mail.learning
-	var outcome string
-	if as == "forget" {
-		outcome = "not learned"
-		if l.Forget(toks) {
-			outcome = "forgotten"
-		}
-	} else {
-		got, err := l.Learn(toks, as == "spam")
-		if err != nil {
-			return LearnReport{}, err
-		}
-		outcome = got.String()
+	if err := o.setLearning(l); err != nil {
+		return LearnReport{}, err
 	}
-	if outcome != "already known" && outcome != "no words" && outcome != "not learned" {
-		if err := l.WriteFile(o.mail.learnPath); err != nil {
-			// Go back to what the file holds, so that memory and disk
-			// agree.
-			if old, rerr := bayes.ReadLearningFile(o.mail.learnPath); rerr == nil {
-				_ = o.setLearning(old)
-			}
-			return LearnReport{}, err
-		}
-		if err := o.setLearning(l); err != nil {
-			return LearnReport{}, err
-		}
+	o.mail.learnStat, o.mail.learnChecked = statOf(o.mail.learnPath), e.now()
+	if outcome == "learned" || outcome == "relearned" || outcome == "forgotten" {
 		e.stats.add(&e.stats.MailLearned, 1)
 	}
 	s, h, n := l.Size()
 	return LearnReport{Org: o.name, Outcome: outcome, Spam: s, Ham: h, Words: n}, nil
+}
+
+// learnWait is how long a lesson waits for the learning file's lock
+// (held by "ward mail learn" while it reads its messages).
+const learnWait = 5 * time.Second
+
+// learnCheck is how often the daemon looks whether the learning file was
+// changed by someone else ("ward mail learn") to read it again.
+const learnCheck = 10 * time.Second
+
+// ErrLearningBusy is returned by LearnMail when the learning file stays
+// locked by another process.
+var ErrLearningBusy = errors.New("the learning file is busy")
+
+// fileStat is what tells that a file changed.
+type fileStat struct {
+	mod  time.Time
+	size int64
+}
+
+func statOf(path string) fileStat {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileStat{}
+	}
+	return fileStat{st.ModTime(), st.Size()}
+}
+
+// refreshLearning reads the organisation's learning file again when it
+// changed since it was last read (checked every learnCheck). The caller
+// holds o.mail.mu. A file that cannot be read now is left for the next
+// check: the learning in memory stays.
+func (e *Engine) refreshLearning(o *org) {
+	if o.mail.learnPath == "" || e.now().Sub(o.mail.learnChecked) < learnCheck {
+		return
+	}
+	o.mail.learnChecked = e.now()
+	st := statOf(o.mail.learnPath)
+	if st == o.mail.learnStat {
+		return
+	}
+	l, err := bayes.ReadLearningFile(o.mail.learnPath)
+	if err != nil {
+		e.log.Warn("mail learning: the file changed but cannot be read; keeping the learning in memory", "org", o.name, "err", err)
+		return
+	}
+	if err := o.setLearning(l); err != nil {
+		e.log.Warn("mail learning: the file changed but gives no model; keeping the learning in memory", "org", o.name, "err", err)
+		return
+	}
+	o.mail.learnStat = st
+	e.log.Info("mail learning: read the file again after a change", "org", o.name)
 }
 
 // MailReport is the judgement on one submitted message and what it
@@ -209,6 +267,7 @@ func (e *Engine) mailAnalyzer(ctx context.Context, o *org) (*mail.Analyzer, erro
 		}
 		o.mail.iocs, o.mail.iocsAt = set, e.now()
 	}
+	e.refreshLearning(o)
 	return o.mail.analyzer.WithIOCs(o.mail.iocs).WithBayes(o.mail.model), nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"github.com/ward-health/ward/internal/mail/bayes"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ward-health/ward/internal/config"
 	"github.com/ward-health/ward/internal/mail"
@@ -230,5 +232,46 @@ func TestLearnMail(t *testing.T) {
 	setup(cfg)
 	if _, err := New(cfg, Deps{Store: e2.st, Prober: &fakeProber{calls: map[string]int{}}}); err == nil || !strings.Contains(err.Error(), "mail_learning") {
 		t.Fatalf("damaged learning file: %v", err)
+	}
+}
+
+// TestLearnMailSharedFile checks that the daemon and "ward mail learn"
+// (here bayes.UpdateLearningFile, as the command calls it) keep each
+// other's lessons, and that the daemon reads a file changed by the
+// command on its next check.
+func TestLearnMailSharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.learn")
+	e, _ := newTestEngine(t, func(c *config.Config) { c.Organisations[0].MailLearning = path }, &fakeProber{calls: map[string]int{}})
+	now := time.Now()
+	e.now = func() time.Time { return now }
+	ctx := context.Background()
+	if _, err := e.LearnMail(ctx, "demo", "spam", scamMail("alpha")); err != nil {
+		t.Fatal(err)
+	}
+	// The command teaches four more meanwhile.
+	if _, err := bayes.UpdateLearningFile(path, time.Second, func(l *bayes.Learning) (bool, error) {
+		for _, v := range []string{"bravo", "charlie", "delta", "echo"} {
+			if _, err := l.Learn(bayes.Tokens(mail.ClassifierInput(ctx, scamMail(v))), true); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Until the next check, the daemon judges with what it knew.
+	rep, _ := e.AnalyzeMail(ctx, "demo", "new.eml", scamMail("zulu"))
+	if rep.Verdict != mail.Clean {
+		t.Fatalf("the file was read again before the check (one lesson known, five on file): %s %v", rep.Verdict, rep.Reasons)
+	}
+	now = now.Add(learnCheck + time.Second)
+	rep, _ = e.AnalyzeMail(ctx, "demo", "new.eml", scamMail("zulu"))
+	if !hasBayes(rep.Result) || rep.Verdict != mail.Suspicious {
+		t.Fatalf("after the check: %s %v", rep.Verdict, rep.Reasons)
+	}
+	// A lesson through the daemon keeps the command's.
+	lr, err := e.LearnMail(ctx, "demo", "ham", scamMail("foxtrot"))
+	if err != nil || lr.Spam != 5 || lr.Ham != 1 {
+		t.Fatalf("after both: %+v %v", lr, err)
 	}
 }

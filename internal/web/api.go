@@ -101,6 +101,10 @@ type MailAnalyzer func(ctx context.Context, org, name string, raw []byte) (any, 
 // when the organisation has no learning.
 type MailLearner func(ctx context.Context, org, as string, raw []byte) (any, error)
 
+// ErrLearningBusy is what a MailLearner returns (wrapped) when the
+// organisation's learning file stays locked by another writer.
+var ErrLearningBusy = errors.New("the learning file is being written by another process (ward mail learn?); try again")
+
 // ErrLearningOff is what a MailLearner returns for an organisation that
 // does not learn.
 var ErrLearningOff = errors.New("mail learning is off for this organisation: set organisations[].mail_learning in the configuration")

@@ -71,6 +71,9 @@ func newAPIWith(t *testing.T, onState func(context.Context, store.Finding) error
 			if org == "umc-a" {
 				return nil, fmt.Errorf("organisation %s: %w", org, ErrLearningOff)
 			}
+			if strings.Contains(string(raw), "busy") {
+				return nil, fmt.Errorf("%w: locked", ErrLearningBusy)
+			}
 			return map[string]any{"org": org, "as": as, "size": len(raw)}, nil
 		},
 		Probe: func(_ context.Context, org, name string) (any, error) {
@@ -353,6 +356,9 @@ func TestFeedTenancy(t *testing.T) {
 	}
 	if code, body := call(t, srv, "POST", "/api/v1/mail/learn?as=spam", tokA, msg); code != http.StatusConflict || !strings.Contains(body, "mail_learning") {
 		t.Errorf("learning where it is off: %d %s, want 409 naming mail_learning", code, body)
+	}
+	if code, body := call(t, srv, "POST", "/api/v1/mail/learn?as=spam", tokB, "From: x@y.example\r\n\r\nbusy\r\n"); code != http.StatusServiceUnavailable || !strings.Contains(body, "try again") {
+		t.Errorf("learning while the file is locked: %d %s, want 503", code, body)
 	}
 }
 

@@ -362,6 +362,9 @@ func (s *server) learnMail(w http.ResponseWriter, r *http.Request, o *Org) {
 		switch {
 		case errors.Is(err, ErrLearningOff):
 			writeError(w, http.StatusConflict, ErrLearningOff.Error())
+		case errors.Is(err, ErrLearningBusy):
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, ErrLearningBusy.Error())
 		case err != nil:
 			s.log.Error("api: learning a message", "org", o.Name, "err", err)
 			writeError(w, http.StatusInternalServerError, "the message could not be learned; see the server log")

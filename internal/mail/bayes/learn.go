@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ward-health/ward/internal/atomicfile"
 )
@@ -334,4 +335,40 @@ func (l *Learning) WriteFile(path string) error {
 		return fmt.Errorf("writing the learning file: %w", err)
 	}
 	return nil
+}
+
+// errLockBusy is what lockFile returns when the lock stays held.
+var errLockBusy = errors.New("busy")
+
+// ErrBusy is returned (wrapped) by UpdateLearningFile when another process
+// keeps the learning file locked longer than the wait.
+var ErrBusy = errors.New("bayes: the learning file is being written by another process")
+
+// UpdateLearningFile changes the learning file at path under a lock
+// (PATH.lock, flock(2)): it reads the file as it is now, lets update
+// change the learning, and writes it back whole when update says it
+// changed. Two writers (ward serve learning through its API, "ward mail
+// learn" by hand) thus never lose each other's lessons. It waits up to
+// wait for the lock, then gives ErrBusy. When update returns an error,
+// what it changed so far is still written, and the error is returned.
+func UpdateLearningFile(path string, wait time.Duration, update func(*Learning) (changed bool, err error)) (*Learning, error) {
+	unlock, err := lockFile(path+".lock", wait)
+	if errors.Is(err, errLockBusy) {
+		return nil, fmt.Errorf("%w (%s.lock held for more than %v): try again when it is done", ErrBusy, path, wait)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("locking the learning file: %w", err)
+	}
+	defer unlock()
+	l, err := ReadLearningFile(path)
+	if err != nil {
+		return nil, err
+	}
+	changed, uerr := update(l)
+	if changed {
+		if err := l.WriteFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return l, uerr
 }

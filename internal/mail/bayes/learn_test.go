@@ -6,8 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 func toks(text string) []string { return Tokens(Message{Text: text}) }
@@ -203,4 +208,54 @@ func BenchmarkLearningModel(b *testing.B) {
 	}
 	_, _, words := l.Size()
 	b.ReportMetric(float64(words), "words")
+}
+
+// TestUpdateLearningFile checks the locked read-change-write cycle: two
+// writers at once lose no lesson, a held lock makes the other wait and
+// then gives ErrBusy, and a change that changes nothing writes nothing.
+func TestUpdateLearningFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.learn")
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				_, err := UpdateLearningFile(path, 10*time.Second, func(l *Learning) (bool, error) {
+					o, err := l.Learn(toks(fmt.Sprintf("writer%c message%c", 'a'+w, 'a'+i)), true)
+					return o == Learned, err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	l, err := ReadLearningFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, _ := l.Size(); s != 50 {
+		t.Fatalf("%d lessons kept, want 50", s)
+	}
+
+	unlock, err := lockFile(path+".lock", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = UpdateLearningFile(path, 100*time.Millisecond, func(*Learning) (bool, error) { return true, nil })
+	if runtime.GOOS != "windows" && !errors.Is(err, ErrBusy) {
+		t.Errorf("with the lock held: %v, want ErrBusy", err)
+	}
+	unlock()
+	before, _ := os.Stat(path)
+	time.Sleep(10 * time.Millisecond)
+	if _, err := UpdateLearningFile(path, time.Second, func(*Learning) (bool, error) { return false, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.Stat(path); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("an update that changed nothing rewrote the file")
+	}
 }
