@@ -229,9 +229,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 			att.Type = ra.ctype
 		}
 		foldReport(&att, rep, &attURLs, &qrURLs, p, c)
-		if rep.Text != "" && len(docText) < maxDocText {
-			docText = truncate(docText+"\n"+rep.Text, maxDocText)
-		}
+		docText = appendDocText(docText, rep.Text)
 		if attLim.MaxPictures < 0 && lim.MaxPictures > 0 && !picturesNoted && (rep.Type == "png" || rep.Type == "jpeg" || rep.Type == "gif" || rep.Type == "pdf") {
 			picturesNoted = true
 			p.errorf("the limit of %d pictures per message was reached; later pictures were not searched for QR codes", lim.MaxPictures)
@@ -275,7 +273,7 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	}
 	contentSignals(checked, rcpts, c.add)
 	if a.bayes != nil {
-		a.bayesSignal(classifierInput(body, from.domain, links), c.add)
+		a.bayesSignal(classifierInput(body, docText, from.domain, links), c.add)
 	}
 	for _, l := range p.limits {
 		c.add(limitFinding(l))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ward-health/ward/internal/lookalike"
+	"github.com/ward-health/ward/internal/mail/attach"
 	"github.com/ward-health/ward/internal/mail/bayes"
 	"github.com/ward-health/ward/internal/mail/finding"
 )
@@ -58,9 +59,13 @@ func messageText(subject string, texts, htmlTexts []string) string {
 	return b.String()
 }
 
-// classifierInput is what the classifier reads of a message: its text,
-// its From domain, and the registrable domains of its links.
-func classifierInput(body, fromDomain string, links []link) bayes.Message {
+// classifierInput is what the classifier reads of a message: its text
+// and then its documents' text (as much as bayes.MaxText holds), its From
+// domain, and the registrable domains of its links.
+func classifierInput(body, docText, fromDomain string, links []link) bayes.Message {
+	if docText != "" {
+		body += "\n" + docText
+	}
 	m := bayes.Message{Text: body, FromDomain: fromDomain, FromSite: lookalike.Registrable(fromDomain)}
 	seen := map[string]bool{}
 	for _, l := range links {
@@ -121,7 +126,30 @@ func ClassifierInput(ctx context.Context, raw []byte) bayes.Message {
 		htmlTexts = append(htmlTexts, s.text.String())
 		links = append(links, s.links...)
 	}
-	return classifierInput(messageText(subject, p.texts, htmlTexts), fromDomain, links)
+	body := messageText(subject, p.texts, htmlTexts)
+	// The documents' text, as Analyze gathers it (pictures are not
+	// searched: they add no text).
+	var docText string
+	attLim := lim.Attach
+	attLim.MaxPictures = -1
+	pws := passwords(body)
+	for _, ra := range p.attachments {
+		if ctx.Err() != nil {
+			break
+		}
+		rep := attach.Analyze(ctx, attach.Attachment{Name: ra.name, DeclaredType: ra.ctype, Data: ra.data, Passwords: pws}, attLim)
+		docText = appendDocText(docText, rep.Text)
+	}
+	return classifierInput(body, docText, fromDomain, links)
+}
+
+// appendDocText adds a document's text to what the checks read of a
+// message's documents, up to maxDocText.
+func appendDocText(all, text string) string {
+	if text == "" || len(all) >= maxDocText {
+		return all
+	}
+	return truncate(all+"\n"+text, maxDocText)
 }
 
 // bayesSignal reports wording that the classifier finds typical of bulk

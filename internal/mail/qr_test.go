@@ -110,4 +110,8 @@ func TestPDFTextCounts(t *testing.T) {
 	if !hasSignal(lure, sigCredentialRequest) || hasSignal(plain, sigCredentialRequest) {
 		t.Errorf("credential request: lure %v; plain %v", lure.Reasons, plain.Reasons)
 	}
+	// The classifier (and its trainer) read the document too.
+	if in := ClassifierInput(context.Background(), []byte(pdf("Verify your account today."))); !strings.Contains(in.Text, "See the attached notice.") || !strings.Contains(in.Text, "Verify your account today.") {
+		t.Errorf("classifier input: %q", in.Text)
+	}
 }
