@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
@@ -210,10 +209,7 @@ func (l *Learning) MarshalBinary() ([]byte, error) {
 	slices.Sort(toks)
 	b = binary.AppendUvarint(b, uint64(len(toks)))
 	for _, t := range toks {
-		b = binary.AppendUvarint(b, uint64(len(t)))
-		b = append(b, t...)
-		b = binary.AppendUvarint(b, uint64(l.counts[t][0]))
-		b = binary.AppendUvarint(b, uint64(l.counts[t][1]))
+		b = appendTokenCounts(b, t, *l.counts[t])
 	}
 	ds := make([]Digest, 0, len(l.seen))
 	for d := range l.seen {
@@ -229,7 +225,7 @@ func (l *Learning) MarshalBinary() ([]byte, error) {
 			b = append(b, 0)
 		}
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+	return frame(b), nil
 }
 
 // LoadLearning reads a learning in the form MarshalBinary writes. The
@@ -238,38 +234,25 @@ func LoadLearning(b []byte) (*Learning, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s; restore it from a backup, or move it away and learn the messages again", ErrLearning, fmt.Sprintf(format, args...))
 	}
-	if len(b) > MaxLearningSize {
-		return nil, bad("%d bytes, over the %d-byte limit", len(b), MaxLearningSize)
+	r, problem := unframe(b, learnMagic, MaxLearningSize)
+	if problem != "" {
+		return nil, bad("%s", problem)
 	}
-	if len(b) < len(learnMagic)+4 || string(b[:len(learnMagic)]) != learnMagic {
-		return nil, bad("it does not start with %q", strings.TrimSpace(learnMagic))
-	}
-	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return nil, bad("checksum mismatch (truncated or damaged)")
-	}
-	r := reader{b: body[len(learnMagic):]}
 	spamDocs, hamDocs, n := r.uvarint(), r.uvarint(), r.uvarint()
 	if r.err != nil || spamDocs > math.MaxUint32 || hamDocs > math.MaxUint32 || spamDocs+hamDocs > MaxLearned || n > MaxModelTokens {
 		return nil, bad("bad counts in the header")
 	}
 	l := &Learning{spamDocs: uint32(spamDocs), hamDocs: uint32(hamDocs),
 		counts: make(map[string]*[2]uint32, n), seen: map[Digest]bool{}}
-	prev := ""
-	for i := uint64(0); i < n; i++ {
-		t := string(r.bytes(maxTokenLen))
-		s, h := r.uvarint(), r.uvarint()
-		if r.err != nil {
-			return nil, bad("token %d: %v", i, r.err)
-		}
+	problem = r.tokenCounts(n, func(i uint64, tok string, s, h uint64) string {
 		if s > spamDocs || h > hamDocs || s+h == 0 {
-			return nil, bad("token %d has counts out of range", i)
+			return fmt.Sprintf("token %d has counts out of range", i)
 		}
-		if i > 0 && prev >= t {
-			return nil, bad("token %d is out of order or repeated", i)
-		}
-		prev = t
-		l.counts[t] = &[2]uint32{uint32(s), uint32(h)}
+		l.counts[tok] = &[2]uint32{uint32(s), uint32(h)}
+		return ""
+	})
+	if problem != "" {
+		return nil, bad("%s", problem)
 	}
 	m := r.uvarint()
 	if r.err != nil || m != spamDocs+hamDocs {

@@ -105,38 +105,26 @@ func Load(b []byte) (*Model, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s; regenerate it with go generate ./internal/mail/bayes", ErrModel, fmt.Sprintf(format, args...))
 	}
-	if len(b) > MaxModelSize {
-		return nil, bad("%d bytes, over the %d-byte limit", len(b), MaxModelSize)
+	r, problem := unframe(b, magic, MaxModelSize)
+	if problem != "" {
+		return nil, bad("%s", problem)
 	}
-	if len(b) < len(magic)+4 || string(b[:len(magic)]) != magic {
-		return nil, bad("it does not start with %q", strings.TrimSpace(magic))
-	}
-	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return nil, bad("checksum mismatch (truncated or damaged)")
-	}
-	r := reader{b: body[len(magic):]}
 	spamDocs, hamDocs, n := r.uvarint(), r.uvarint(), r.uvarint()
 	if r.err != nil || spamDocs > math.MaxUint32 || hamDocs > math.MaxUint32 || n > MaxModelTokens {
 		return nil, bad("bad counts in the header")
 	}
 	tokens := make([]string, 0, n)
 	counts := make([][2]uint32, 0, n)
-	for i := uint64(0); i < n; i++ {
-		t := r.bytes(maxTokenLen)
-		s, h := r.uvarint(), r.uvarint()
-		if r.err != nil {
-			return nil, bad("token %d: %v", i, r.err)
-		}
+	problem = r.tokenCounts(n, func(i uint64, tok string, s, h uint64) string {
 		if s > spamDocs || h > hamDocs {
-			return nil, bad("token %d counts more messages than the model was trained on", i)
-		}
-		tok := string(t)
-		if len(tokens) > 0 && tokens[len(tokens)-1] >= tok {
-			return nil, bad("token %d is out of order or repeated", i)
+			return fmt.Sprintf("token %d counts more messages than the model was trained on", i)
 		}
 		tokens = append(tokens, tok)
 		counts = append(counts, [2]uint32{uint32(s), uint32(h)})
+		return ""
+	})
+	if problem != "" {
+		return nil, bad("%s", problem)
 	}
 	if len(r.b) != 0 {
 		return nil, bad("%d bytes after the last token", len(r.b))
@@ -154,12 +142,62 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(m.hamDocs))
 	b = binary.AppendUvarint(b, uint64(len(m.tokens)))
 	for i, t := range m.tokens {
-		b = binary.AppendUvarint(b, uint64(len(t)))
-		b = append(b, t...)
-		b = binary.AppendUvarint(b, uint64(m.counts[i][0]))
-		b = binary.AppendUvarint(b, uint64(m.counts[i][1]))
+		b = appendTokenCounts(b, t, m.counts[i])
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+	return frame(b), nil
+}
+
+// The framing shared by model and learning files: a magic line first, a
+// big-endian CRC-32 of everything before it last, and, between, tokens
+// with their counts as uvarints.
+
+// unframe checks b's size, magic line and checksum and returns a reader
+// over what lies between them, or what is wrong.
+func unframe(b []byte, magic string, maxSize int) (reader, string) {
+	if len(b) > maxSize {
+		return reader{}, fmt.Sprintf("%d bytes, over the %d-byte limit", len(b), maxSize)
+	}
+	if len(b) < len(magic)+4 || string(b[:len(magic)]) != magic {
+		return reader{}, fmt.Sprintf("it does not start with %q", strings.TrimSpace(magic))
+	}
+	body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return reader{}, "checksum mismatch (truncated or damaged)"
+	}
+	return reader{b: body[len(magic):]}, ""
+}
+
+// frame appends the checksum of b to b.
+func frame(b []byte) []byte { return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)) }
+
+// appendTokenCounts appends a token and its spam and ham counts.
+func appendTokenCounts(b []byte, tok string, c [2]uint32) []byte {
+	b = binary.AppendUvarint(b, uint64(len(tok)))
+	b = append(b, tok...)
+	b = binary.AppendUvarint(b, uint64(c[0]))
+	return binary.AppendUvarint(b, uint64(c[1]))
+}
+
+// tokenCounts reads n tokens with their counts, which must come in
+// strictly increasing token order, and hands each to check; it returns
+// the first problem, read or checked.
+func (r *reader) tokenCounts(n uint64, check func(i uint64, tok string, spam, ham uint64) string) string {
+	prev := ""
+	for i := uint64(0); i < n; i++ {
+		t := string(r.bytes(maxTokenLen))
+		s, h := r.uvarint(), r.uvarint()
+		if r.err != nil {
+			return fmt.Sprintf("token %d: %v", i, r.err)
+		}
+		if i > 0 && prev >= t {
+			return fmt.Sprintf("token %d is out of order or repeated", i)
+		}
+		prev = t
+		if problem := check(i, t, s, h); problem != "" {
+			return problem
+		}
+	}
+	return ""
 }
 
 // Size returns the number of tokens the model knows and the numbers of
