@@ -356,6 +356,9 @@ func pdfRawString(b []byte, limit int) ([]byte, int, bool) {
 			}
 			half = !half
 		}
+		if half && len(out) < limit {
+			out = append(out, hi<<4) // an odd last digit is followed by 0 (7.3.4.3)
+		}
 		return out, min(i+1, len(b)), true
 	}
 	return nil, 0, false

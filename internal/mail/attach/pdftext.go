@@ -408,32 +408,14 @@ func hexToken(b []byte) ([]byte, int, bool) {
 	for i < len(b) && isPDFSpace(b[i]) {
 		i++
 	}
-	if i >= len(b) || b[i] != '<' || i+1 < len(b) && b[i+1] == '<' {
+	if i >= len(b) || b[i] != '<' {
 		return nil, 0, false
 	}
-	e := bytes.IndexByte(b[i:], '>')
-	if e < 0 || e > 260 {
+	if e := bytes.IndexByte(b[i:], '>'); e < 0 || e > 260 {
 		return nil, 0, false
 	}
-	var out []byte
-	var hi byte
-	half := false
-	for _, ch := range b[i+1 : i+e] {
-		v, ok := unhex(ch)
-		if !ok {
-			continue
-		}
-		if half {
-			out = append(out, hi<<4|v)
-		} else {
-			hi = v
-		}
-		half = !half
-	}
-	if half {
-		out = append(out, hi<<4)
-	}
-	return out, i + e + 1, true
+	out, n, ok := pdfRawString(b[i:], 130)
+	return out, i + n, ok
 }
 
 func codeOf(b []byte) uint32 {
