@@ -145,22 +145,14 @@ func (a *Analyzer) Analyze(ctx context.Context, name string, raw []byte) Result 
 	}
 
 	// Links from the text and HTML bodies.
-	var links []link
-	linksTruncated := false
 	var htmlTexts, dataPictures []string
 	var hidden, visible, images, anchors, plainLetters int
 	for _, t := range p.texts {
 		if plainLetters < maxImageOnlyLetters {
 			plainLetters += countLetters([]byte(truncate(t, 4096)))
 		}
-		for _, u := range textURLs(t, lim.MaxLinks-len(links)+1) {
-			if len(links) >= lim.MaxLinks {
-				linksTruncated = true
-				break
-			}
-			links = append(links, link{url: u, where: "text"})
-		}
 	}
+	links, linksTruncated := plainTextLinks(p.texts, lim.MaxLinks)
 	for _, doc := range p.htmls {
 		s := scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks-len(links))
 		if s.truncated {
@@ -531,6 +523,21 @@ func (a *Analyzer) linkSignals(links []link, fromDomain string, rcpts []address,
 			}
 		}
 	}
+}
+
+// plainTextLinks returns the links of the plain-text parts, at most
+// maxLinks, and whether there were more.
+func plainTextLinks(texts []string, maxLinks int) ([]link, bool) {
+	var links []link
+	for _, t := range texts {
+		for _, u := range textURLs(t, maxLinks-len(links)+1) {
+			if len(links) >= maxLinks {
+				return links, true
+			}
+			links = append(links, link{url: u, where: "text"})
+		}
+	}
+	return links, false
 }
 
 // lureOnly reports whether lure findings did not count because the other

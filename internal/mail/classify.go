@@ -110,17 +110,9 @@ func ClassifierInput(ctx context.Context, raw []byte) bayes.Message {
 		}
 	}
 	var htmlTexts []string
-	var links []link
 	// The links as Analyze collects them, so that training and judging
 	// see the same domains.
-	for _, t := range p.texts {
-		for _, u := range textURLs(t, lim.MaxLinks-len(links)+1) {
-			if len(links) >= lim.MaxLinks {
-				break
-			}
-			links = append(links, link{url: u, where: "text"})
-		}
-	}
+	links, _ := plainTextLinks(p.texts, lim.MaxLinks)
 	for _, doc := range p.htmls {
 		s := scanHTML(doc, lim.MaxHTMLTokens, lim.MaxLinks-len(links))
 		htmlTexts = append(htmlTexts, s.text.String())
