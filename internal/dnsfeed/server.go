@@ -265,19 +265,29 @@ func (s *Server) Run(ctx context.Context) error {
 	return nil
 }
 
+// loopErr says what a serving loop does with an error from reading or
+// accepting: go on after a timeout; stop, with no error once ctx is done,
+// else with the error.
+func loopErr(ctx context.Context, err error, doing string) (retry bool, _ error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true, nil
+	}
+	return false, fmt.Errorf("dnsfeed: %s: %w", doing, err)
+}
+
 func (s *Server) serveUDP(ctx context.Context) error {
 	buf := make([]byte, maxQuery+1)
 	for {
 		n, from, err := s.udp.ReadFrom(buf)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if retry, lerr := loopErr(ctx, err, "reading UDP"); !retry {
+				return lerr
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("dnsfeed: reading UDP: %w", err)
+			continue
 		}
 		if n > maxQuery {
 			continue // too large for a query: drop
@@ -299,14 +309,10 @@ func (s *Server) serveTCP(ctx context.Context, wg *sync.WaitGroup) error {
 	for {
 		c, err := s.tcp.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+			if retry, lerr := loopErr(ctx, err, "accepting TCP"); !retry {
+				return lerr
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("dnsfeed: accepting TCP: %w", err)
+			continue
 		}
 		select {
 		case s.conns <- struct{}{}:
