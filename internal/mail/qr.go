@@ -34,11 +34,9 @@ func (a *Analyzer) dataPictureLinks(ctx context.Context, pics []string, budget *
 			pm.errorf("inline picture %d: %v", i+1, err)
 			continue
 		}
-		if text == "" || !qr.IsURL(text) || strings.ContainsAny(text, " \r\n\t") {
+		text, ok = qr.WebAddress(text)
+		if !ok {
 			continue
-		}
-		if strings.HasPrefix(strings.ToLower(text), "www.") {
-			text = "http://" + text
 		}
 		out = append(out, text)
 		add(finding.Finding{Signal: attach.SignalQRLink, Score: 20, Class: finding.Weak,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"slices"
-	"strings"
 
 	"github.com/ward-health/ward/internal/mail/finding"
 	"github.com/ward-health/ward/internal/mail/qr"
@@ -50,12 +49,9 @@ func (z *analyzer) picture(r *Report, here string, data []byte, img image.Image)
 		}
 		return
 	}
-	if text == "" || !qr.IsURL(text) || strings.ContainsAny(text, " \r\n\t") {
+	u, ok := qr.WebAddress(text)
+	if !ok {
 		return
-	}
-	u := text
-	if strings.HasPrefix(strings.ToLower(u), "www.") {
-		u = "http://" + u
 	}
 	addURL(r, u)
 	if len(r.QRURLs) < maxURLs && !slices.Contains(r.QRURLs, u) {

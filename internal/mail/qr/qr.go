@@ -120,3 +120,16 @@ func IsURL(text string) bool {
 	l := strings.ToLower(text)
 	return strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "www.")
 }
+
+// WebAddress returns the web address a QR code's content opens, with
+// "http://" put before a bare "www." name, when the content is one
+// address (no white space).
+func WebAddress(text string) (string, bool) {
+	if !IsURL(text) || strings.ContainsAny(text, " \r\n\t") {
+		return "", false
+	}
+	if strings.HasPrefix(strings.ToLower(text), "www.") {
+		return "http://" + text, true
+	}
+	return text, true
+}
